@@ -1,0 +1,34 @@
+# Third-party libraries as imported targets. Each is linked by exactly one module
+# (DESIGN.md §2); nothing is downloaded here: `make setup` (tools/setup.sh) installs them.
+
+set(MIXTERA_DUCKDB_ROOT ${PROJECT_SOURCE_DIR}/third_party/duckdb CACHE PATH "DuckDB 1.4.4 (lib/ + include/)")
+if(NOT EXISTS ${MIXTERA_DUCKDB_ROOT}/lib/libduckdb.so OR NOT EXISTS ${MIXTERA_DUCKDB_ROOT}/include/duckdb.h)
+  message(FATAL_ERROR "DuckDB not found under ${MIXTERA_DUCKDB_ROOT}: run `make setup` first")
+endif()
+add_library(duckdb_c SHARED IMPORTED)
+set_target_properties(duckdb_c PROPERTIES
+  IMPORTED_LOCATION ${MIXTERA_DUCKDB_ROOT}/lib/libduckdb.so
+  IMPORTED_NO_SONAME OFF
+  INTERFACE_INCLUDE_DIRECTORIES ${MIXTERA_DUCKDB_ROOT}/include)
+# Executables and the Python module find libduckdb.so next to the build tree.
+set(CMAKE_BUILD_RPATH ${MIXTERA_DUCKDB_ROOT}/lib)
+
+find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(zstd CONFIG REQUIRED)
+find_package(LibLZMA REQUIRED)
+find_package(BZip2 REQUIRED)
+find_package(simdjson CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+if(MIXTERA_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+endif()
+if(MIXTERA_BUILD_BENCHMARKS)
+  find_package(benchmark CONFIG REQUIRED)
+endif()
+if(MIXTERA_BUILD_PYTHON)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)
+  find_package(pybind11 CONFIG REQUIRED)
+endif()

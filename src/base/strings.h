@@ -1,0 +1,37 @@
+// Small string helpers (g++ 12 has no <format>).
+#pragma once
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mixtera {
+
+// Concatenates the stream representations of all arguments.
+template <typename... Args>
+std::string StrCat(const Args&... args) {
+  std::ostringstream out;
+  (out << ... << args);
+  return out.str();
+}
+
+// Joins `parts` with `sep`.
+std::string StrJoin(const std::vector<std::string>& parts, std::string_view sep);
+
+// Returns `s` as a double-quoted JSON string literal (for messages and --json output).
+std::string JsonQuote(std::string_view s);
+
+// Returns a human-readable byte count ("12.3 MB", decimal units).
+std::string HumanBytes(int64_t bytes);
+
+// True when `s` starts/ends with `prefix`/`suffix`.
+inline bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+inline bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace mixtera
