@@ -1,0 +1,35 @@
+# Mixtera's front door (README.md): `make demo` and `make test`.
+# Every target installs what it needs first (`setup`), so both work on a fresh Debian 12
+# machine that reaches only the Debian and npm registries.
+
+BUILD_DIR ?= build
+JOBS ?= 2
+PYTHON := /usr/bin/python3
+CMAKE_FLAGS ?=
+WERROR ?= OFF
+
+.PHONY: all setup configure build test bench demo clean
+
+all: build
+
+setup:
+	@bash tools/setup.sh
+
+configure: setup
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPython3_EXECUTABLE=$(PYTHON) -DMIXTERA_WERROR=$(WERROR) $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+bench: build
+	$(PYTHON) bench/ingest/run.py --build $(BUILD_DIR)
+
+demo: build
+	$(PYTHON) tools/demo.py --build $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,18 @@
+"""Mixtera: a data plane for foundation-model training.
+
+    from mixtera import MixteraClient
+    client = MixteraClient.from_directory("/data/mx")
+    client.register_dataset("web", "web.yaml")
+"""
+
+from .client import MixteraClient
+from .errors import (AlreadyExistsError, CancelledError, CorruptionError, FailedPreconditionError,
+                     InternalError, InvalidArgumentError, MixteraError, MixteraIOError,
+                     NotFoundError, OutOfRangeError, UnavailableError, UnimplementedError)
+
+__all__ = [
+    "MixteraClient", "MixteraError", "InvalidArgumentError", "NotFoundError",
+    "AlreadyExistsError", "OutOfRangeError", "FailedPreconditionError", "UnavailableError",
+    "CancelledError", "MixteraIOError", "CorruptionError", "UnimplementedError", "InternalError",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,138 @@
+// The `_mixtera` extension: thin conversions over the engine (style.md §2.10). Everything
+// that blocks runs with the GIL released.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "base/logging.h"
+#include "base/strings.h"
+#include "engine/engine.h"
+#include "ingest/spec_parser.h"
+#include "parser_bridge.h"
+#include "status_bridge.h"
+
+namespace py = pybind11;
+
+namespace mixtera::python {
+namespace {
+
+std::string ReportJson(const std::string& name, const ingest::IngestReport& r) {
+  std::string examples, warnings;
+  std::vector<std::string> quoted;
+  for (const auto& e : r.skipped_examples) quoted.push_back(JsonQuote(e));
+  examples = StrJoin(quoted, ",");
+  quoted.clear();
+  for (const auto& w : r.warnings) quoted.push_back(JsonQuote(w));
+  warnings = StrJoin(quoted, ",");
+  return StrCat("{\"name\":", JsonQuote(name), ",\"num_files\":", r.num_files,
+                ",\"num_samples\":", r.num_samples, ",\"num_skipped\":", r.num_skipped,
+                ",\"bytes\":", r.bytes_on_disk, ",\"seconds\":", r.seconds,
+                ",\"skipped_examples\":[", examples, "],\"warnings\":[", warnings, "]}");
+}
+
+class PyEngine {
+ public:
+  static std::unique_ptr<PyEngine> Open(const std::string& dir) {
+    Result<std::unique_ptr<engine::Engine>> eng = Status::Internal("unset");
+    {
+      py::gil_scoped_release release;
+      eng = engine::Engine::Open(dir);
+    }
+    return std::unique_ptr<PyEngine>(new PyEngine(ValueOrThrow(std::move(eng))));
+  }
+
+  // Registers a spec given as YAML/JSON text. Returns the report as JSON text.
+  std::string Register(const std::string& spec_text, const std::string& base_dir,
+                       const std::string& origin, py::object parser, int num_threads) {
+    auto spec = ingest::ParseDatasetSpec(spec_text, base_dir);
+    if (!spec.ok()) ThrowStatus(origin.empty() ? spec.status() : spec.status().WithContext(origin));
+    std::unique_ptr<PyRecordParser> record_parser;
+    if (!parser.is_none()) record_parser = std::make_unique<PyRecordParser>(parser, spec->properties);
+    ingest::IngestOptions options;
+    options.show_progress = StderrIsTerminal();
+    options.num_threads = num_threads;
+    Result<ingest::IngestReport> report = Status::Internal("unset");
+    {
+      py::gil_scoped_release release;
+      report = engine_->RegisterDataset(*spec, options, record_parser.get());
+      record_parser.reset();
+    }
+    ingest::IngestReport r = ValueOrThrow(std::move(report));
+    for (const auto& w : r.warnings) LogWarning(w);
+    return ReportJson(spec->name, r);
+  }
+
+  std::vector<std::string> ListDatasetsJson() {
+    auto list = Locked([&] { return engine_->ListDatasets(); });
+    std::vector<std::string> out;
+    for (const auto& d : list) out.push_back(engine::DatasetInfoJson(d));
+    return out;
+  }
+
+  std::string DatasetInfoJson(const std::string& name) {
+    auto info = Locked([&] { return engine_->GetDataset(name); });
+    return engine::DatasetInfoJson(info);
+  }
+
+  void RemoveDataset(const std::string& name) {
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = engine_->RemoveDataset(name);
+    }
+    ThrowIfError(st);
+  }
+
+  std::string VerifyJson(std::optional<std::string> name) {
+    auto report = Locked([&] { return engine_->Verify(name); });
+    std::vector<std::string> changes;
+    for (const auto& c : report.changes) {
+      changes.push_back(StrCat("{\"dataset\":", JsonQuote(c.dataset), ",\"path\":", JsonQuote(c.path),
+                               ",\"change\":", JsonQuote(c.change), ",\"registered_size_bytes\":",
+                               c.registered_size_bytes, ",\"current_size_bytes\":", c.current_size_bytes,
+                               ",\"registered_mtime_ns\":", c.registered_mtime_ns,
+                               ",\"current_mtime_ns\":", c.current_mtime_ns, "}"));
+    }
+    return StrCat("{\"num_files_checked\":", report.num_files_checked, ",\"changes\":[",
+                  StrJoin(changes, ","), "]}");
+  }
+
+  std::string dir() const { return engine_->dir(); }
+
+ private:
+  explicit PyEngine(std::unique_ptr<engine::Engine> e) : engine_(std::move(e)) {}
+
+  // Runs `fn` without the GIL and returns its value or raises.
+  template <typename Fn>
+  auto Locked(Fn fn) -> std::decay_t<decltype(fn().value())> {
+    using R = decltype(fn());
+    std::optional<R> result;
+    {
+      py::gil_scoped_release release;
+      result.emplace(fn());
+    }
+    return ValueOrThrow(std::move(*result));
+  }
+
+  std::unique_ptr<engine::Engine> engine_;
+};
+
+}  // namespace
+}  // namespace mixtera::python
+
+PYBIND11_MODULE(_mixtera, m) {
+  using mixtera::python::PyEngine;
+  m.doc() = "Native core of Mixtera (use the `mixtera` package, not this module)";
+  py::class_<PyEngine>(m, "Engine")
+      .def_static("open", &PyEngine::Open, py::arg("directory"))
+      .def("register", &PyEngine::Register, py::arg("spec_text"), py::arg("base_dir"),
+           py::arg("origin"), py::arg("parser"), py::arg("num_threads") = 0)
+      .def("list_datasets_json", &PyEngine::ListDatasetsJson)
+      .def("dataset_info_json", &PyEngine::DatasetInfoJson, py::arg("name"))
+      .def("remove_dataset", &PyEngine::RemoveDataset, py::arg("name"))
+      .def("verify_json", &PyEngine::VerifyJson, py::arg("name") = py::none())
+      .def_property_readonly("directory", &PyEngine::dir);
+}

@@ -1,0 +1,192 @@
+// The `mixtera` command line (DESIGN.md §1, conventions §3.2): with --json, stdout carries
+// only JSON; progress and warnings go to stderr; exit code 0 on success, 1 on failure
+// (and for `verify` when files changed), 2 on a usage error.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/logging.h"
+#include "base/strings.h"
+#include "engine/engine.h"
+#include "ingest/spec_parser.h"
+
+namespace mixtera::cli {
+namespace {
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "mixtera: error: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+Result<std::unique_ptr<engine::Engine>> OpenEngine(const std::string& dir, bool create) {
+  if (!create) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir + "/mixtera.duckdb", ec)) {
+      return Status::NotFound(StrCat("'", dir, "' is not a Mixtera directory (no mixtera.duckdb)"));
+    }
+  }
+  return engine::Engine::Open(dir);
+}
+
+int RunRegister(const std::string& dir, const std::string& spec_path, bool json, int threads) {
+  auto spec = ingest::ParseDatasetSpecFile(spec_path);
+  if (!spec.ok()) return Fail(spec.status());
+  auto eng = OpenEngine(dir, /*create=*/true);
+  if (!eng.ok()) return Fail(eng.status());
+  ingest::IngestOptions options;
+  options.num_threads = threads;
+  options.show_progress = StderrIsTerminal();
+  auto report = (*eng)->RegisterDataset(*spec, options, nullptr);
+  if (!report.ok()) return Fail(report.status());
+  for (const auto& w : report->warnings) LogWarning(w);
+  for (const auto& e : report->skipped_examples) LogWarning("skipped " + e);
+  if (report->num_skipped > static_cast<int64_t>(report->skipped_examples.size())) {
+    LogWarning(StrCat("skipped ", report->num_skipped, " bad records in total"));
+  }
+  double mbps = report->seconds > 0 ? static_cast<double>(report->bytes_on_disk) / 1e6 / report->seconds : 0;
+  if (json) {
+    nlohmann::json j;
+    j["name"] = spec->name;
+    j["num_files"] = report->num_files;
+    j["num_samples"] = report->num_samples;
+    j["num_skipped"] = report->num_skipped;
+    j["bytes"] = report->bytes_on_disk;
+    j["seconds"] = report->seconds;
+    j["skipped_examples"] = report->skipped_examples;
+    j["warnings"] = report->warnings;
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("registered '%s': %lld files, %lld samples, %lld skipped, %s in %.2f s (%.1f MB/s)\n",
+                spec->name.c_str(), static_cast<long long>(report->num_files),
+                static_cast<long long>(report->num_samples), static_cast<long long>(report->num_skipped),
+                HumanBytes(report->bytes_on_disk).c_str(), report->seconds, mbps);
+  }
+  return 0;
+}
+
+int RunDatasets(const std::string& dir, bool json) {
+  auto eng = OpenEngine(dir, /*create=*/false);
+  if (!eng.ok()) return Fail(eng.status());
+  auto datasets = (*eng)->ListDatasets();
+  if (!datasets.ok()) return Fail(datasets.status());
+  if (json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& d : *datasets) list.push_back(nlohmann::json::parse(engine::DatasetInfoJson(d)));
+    std::cout << list.dump() << "\n";
+    return 0;
+  }
+  if (datasets->empty()) {
+    std::printf("no datasets registered in %s\n", (*eng)->dir().c_str());
+    return 0;
+  }
+  std::printf("%-24s %-10s %8s %12s %10s %10s  %s\n", "NAME", "FORMAT", "FILES", "SAMPLES", "SKIPPED",
+              "SIZE", "PROPERTIES");
+  for (const auto& d : *datasets) {
+    std::vector<std::string> props;
+    for (const auto& p : d.properties) props.push_back(StrCat(p.name, ":", model::PropertyTypeName(p.type)));
+    std::printf("%-24s %-10s %8lld %12lld %10lld %10s  %s\n", d.name.c_str(),
+                std::string(model::DataFormatName(d.format)).c_str(), static_cast<long long>(d.num_files),
+                static_cast<long long>(d.num_samples), static_cast<long long>(d.num_skipped),
+                HumanBytes(d.total_bytes).c_str(), StrJoin(props, ", ").c_str());
+  }
+  return 0;
+}
+
+int RunRemove(const std::string& dir, const std::string& name, bool json) {
+  auto eng = OpenEngine(dir, /*create=*/false);
+  if (!eng.ok()) return Fail(eng.status());
+  Status st = (*eng)->RemoveDataset(name);
+  if (!st.ok()) return Fail(st);
+  if (json) {
+    std::cout << nlohmann::json{{"removed", name}}.dump() << "\n";
+  } else {
+    std::printf("removed '%s'\n", name.c_str());
+  }
+  return 0;
+}
+
+int RunVerify(const std::string& dir, const std::string& name, bool json) {
+  auto eng = OpenEngine(dir, /*create=*/false);
+  if (!eng.ok()) return Fail(eng.status());
+  std::optional<std::string> which;
+  if (!name.empty()) which = name;
+  auto report = (*eng)->Verify(which);
+  if (!report.ok()) return Fail(report.status());
+  if (json) {
+    nlohmann::json changes = nlohmann::json::array();
+    for (const auto& c : report->changes) {
+      changes.push_back({{"dataset", c.dataset},
+                         {"path", c.path},
+                         {"change", c.change},
+                         {"registered_size_bytes", c.registered_size_bytes},
+                         {"current_size_bytes", c.current_size_bytes},
+                         {"registered_mtime_ns", c.registered_mtime_ns},
+                         {"current_mtime_ns", c.current_mtime_ns}});
+    }
+    std::cout << nlohmann::json{{"num_files_checked", report->num_files_checked}, {"changes", changes}}.dump()
+              << "\n";
+  } else {
+    for (const auto& c : report->changes) {
+      if (c.change == "missing") {
+        std::printf("%s: %s: missing\n", c.dataset.c_str(), c.path.c_str());
+      } else if (c.change == "size") {
+        std::printf("%s: %s: size changed (%lld -> %lld bytes)\n", c.dataset.c_str(), c.path.c_str(),
+                    static_cast<long long>(c.registered_size_bytes), static_cast<long long>(c.current_size_bytes));
+      } else {
+        std::printf("%s: %s: modified (mtime changed)\n", c.dataset.c_str(), c.path.c_str());
+      }
+    }
+    std::printf("%lld files checked, %zu changed\n", static_cast<long long>(report->num_files_checked),
+                report->changes.size());
+  }
+  return report->changes.empty() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace mixtera::cli
+
+int main(int argc, char** argv) {
+  using namespace mixtera::cli;
+  CLI::App app{"mixtera: a data plane for foundation-model training"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "mixtera 0.1.0");
+  bool json = false;
+  std::string dir, spec, name;
+  int threads = 0;
+
+  auto* reg = app.add_subcommand("register", "Register a dataset described by a spec file (YAML or JSON)");
+  reg->add_option("DIR", dir, "Mixtera directory (created if missing)")->required();
+  reg->add_option("SPEC", spec, "dataset spec file")->required();
+  reg->add_option("--threads", threads, "scanner threads (default: one per core)");
+  reg->add_flag("--json", json, "print the result as JSON on stdout");
+
+  auto* ls = app.add_subcommand("datasets", "List registered datasets");
+  ls->add_option("DIR", dir, "Mixtera directory")->required();
+  ls->add_flag("--json", json, "print a JSON list on stdout");
+
+  auto* rm = app.add_subcommand("remove", "Remove a registered dataset (the data files stay)");
+  rm->add_option("DIR", dir, "Mixtera directory")->required();
+  rm->add_option("NAME", name, "dataset name")->required();
+  rm->add_flag("--json", json, "print the result as JSON on stdout");
+
+  auto* verify = app.add_subcommand("verify", "Report data files whose size or mtime changed since registration "
+                                              "(exit code 1 when any did)");
+  verify->add_option("DIR", dir, "Mixtera directory")->required();
+  verify->add_option("NAME", name, "dataset name (default: all)");
+  verify->add_flag("--json", json, "print the report as JSON on stdout");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (reg->parsed()) return RunRegister(dir, spec, json, threads);
+  if (ls->parsed()) return RunDatasets(dir, json);
+  if (rm->parsed()) return RunRemove(dir, name, json);
+  if (verify->parsed()) return RunVerify(dir, name, json);
+  return 2;
+}

@@ -1,0 +1,260 @@
+#include "duckdb/appender.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "duckdb/connection.h"
+#include "duckdb/internal.h"
+
+namespace mixtera::duckdb {
+
+namespace internal {
+
+struct AppenderState {
+  struct Column {
+    AppendType type = AppendType::kBigInt;
+    duckdb_vector vector = nullptr;
+    void* data = nullptr;
+    uint64_t* validity = nullptr;  // fetched on the first SetNull of a chunk
+    // kVarcharList: the child vector, items written so far in this chunk, reserved capacity.
+    duckdb_vector child = nullptr;
+    uint64_t child_size = 0;
+    uint64_t child_capacity = 0;
+    int64_t list_row = -1;  // the row whose list AppendListItem extends
+  };
+
+  std::shared_ptr<ConnectionHandle> conn;
+  duckdb_appender appender = nullptr;
+  duckdb_data_chunk chunk = nullptr;
+  std::vector<Column> columns;
+  std::string table;
+  bool closed = false;
+
+  ~AppenderState() {
+    if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
+    if (appender != nullptr) duckdb_appender_destroy(&appender);
+  }
+
+  // (Re)reads the vectors of the current chunk; called after creating or resetting it.
+  void BindVectors() {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      auto& c = columns[i];
+      c.vector = duckdb_data_chunk_get_vector(chunk, i);
+      c.data = duckdb_vector_get_data(c.vector);
+      c.validity = nullptr;
+      c.list_row = -1;
+      if (c.type == AppendType::kVarcharList) {
+        duckdb_list_vector_set_size(c.vector, 0);
+        c.child = duckdb_list_vector_get_child(c.vector);
+        c.child_size = 0;
+        c.child_capacity = 0;
+      }
+    }
+  }
+
+  Column& At(int col, int64_t row, AppendType type) {
+    MIXTERA_CHECK(col >= 0 && col < static_cast<int>(columns.size()));
+    MIXTERA_CHECK(row >= 0 && static_cast<uint64_t>(row) < duckdb_vector_size());
+    MIXTERA_CHECK(columns[col].type == type);
+    return columns[col];
+  }
+
+  Status Error(std::string_view what) {
+    duckdb_error_data error = duckdb_appender_error_data(appender);
+    Status status =
+        ErrorStatus(duckdb_error_data_error_type(error), duckdb_error_data_message(error));
+    duckdb_destroy_error_data(&error);
+    return status.WithContext(StrCat(what, " '", table, "'"));
+  }
+};
+
+namespace {
+
+struct LogicalTypeGuard {
+  duckdb_logical_type type;
+  ~LogicalTypeGuard() { duckdb_destroy_logical_type(&type); }
+};
+
+// Our AppendType for a table column type; false when unsupported.
+bool ToAppendType(duckdb_logical_type type, AppendType* out) {
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_BIGINT:
+      *out = AppendType::kBigInt;
+      return true;
+    case DUCKDB_TYPE_INTEGER:
+      *out = AppendType::kInteger;
+      return true;
+    case DUCKDB_TYPE_DOUBLE:
+      *out = AppendType::kDouble;
+      return true;
+    case DUCKDB_TYPE_BOOLEAN:
+      *out = AppendType::kBoolean;
+      return true;
+    case DUCKDB_TYPE_VARCHAR:
+      *out = AppendType::kVarchar;
+      return true;
+    case DUCKDB_TYPE_LIST: {
+      LogicalTypeGuard child{duckdb_list_type_child_type(type)};
+      if (duckdb_get_type_id(child.type) != DUCKDB_TYPE_VARCHAR) return false;
+      *out = AppendType::kVarcharList;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+}  // namespace internal
+
+Result<Appender> Connection::CreateAppender(const std::string& table, const std::string& schema) {
+  auto state = std::make_unique<internal::AppenderState>();
+  state->conn = handle_;
+  state->table = table;
+  if (duckdb_appender_create(handle_->conn, schema.empty() ? nullptr : schema.c_str(),
+                             table.c_str(), &state->appender) != DuckDBSuccess) {
+    return state->Error("cannot create an appender on");
+  }
+  idx_t n = duckdb_appender_column_count(state->appender);
+  std::vector<duckdb_logical_type> types(n);
+  struct TypesGuard {
+    std::vector<duckdb_logical_type>* types;
+    ~TypesGuard() {
+      for (auto& t : *types) {
+        if (t != nullptr) duckdb_destroy_logical_type(&t);
+      }
+    }
+  } guard{&types};
+  state->columns.resize(n);
+  for (idx_t i = 0; i < n; ++i) {
+    types[i] = duckdb_appender_column_type(state->appender, i);
+    if (!internal::ToAppendType(types[i], &state->columns[i].type)) {
+      return Status::InvalidArgument(StrCat("cannot append to '", table, "': column ", i,
+                                            " has unsupported type ",
+                                            internal::TypeName(types[i])));
+    }
+  }
+  state->chunk = duckdb_create_data_chunk(types.data(), n);
+  if (state->chunk == nullptr) return Status::Internal("duckdb_create_data_chunk failed");
+  state->BindVectors();
+  return Appender(std::move(state));
+}
+
+Appender::Appender(std::unique_ptr<internal::AppenderState> state) : state_(std::move(state)) {}
+Appender::Appender(Appender&&) noexcept = default;
+Appender& Appender::operator=(Appender&&) noexcept = default;
+
+Appender::~Appender() {
+  if (state_ != nullptr && !state_->closed) (void)Close();
+}
+
+int Appender::column_count() const { return static_cast<int>(state_->columns.size()); }
+AppendType Appender::column_type(int col) const { return state_->columns.at(col).type; }
+int64_t Appender::chunk_capacity() const { return static_cast<int64_t>(duckdb_vector_size()); }
+
+void Appender::SetInt64(int col, int64_t row, int64_t value) {
+  static_cast<int64_t*>(state_->At(col, row, AppendType::kBigInt).data)[row] = value;
+}
+
+void Appender::SetInt32(int col, int64_t row, int32_t value) {
+  static_cast<int32_t*>(state_->At(col, row, AppendType::kInteger).data)[row] = value;
+}
+
+void Appender::SetDouble(int col, int64_t row, double value) {
+  static_cast<double*>(state_->At(col, row, AppendType::kDouble).data)[row] = value;
+}
+
+void Appender::SetBool(int col, int64_t row, bool value) {
+  static_cast<bool*>(state_->At(col, row, AppendType::kBoolean).data)[row] = value;
+}
+
+void Appender::SetString(int col, int64_t row, std::string_view value) {
+  auto& c = state_->At(col, row, AppendType::kVarchar);
+  duckdb_vector_assign_string_element_len(c.vector, static_cast<idx_t>(row), value.data(),
+                                          value.size());
+}
+
+void Appender::SetNull(int col, int64_t row) {
+  MIXTERA_CHECK(col >= 0 && col < static_cast<int>(state_->columns.size()));
+  auto& c = state_->columns[col];
+  MIXTERA_CHECK(row >= 0 && static_cast<uint64_t>(row) < duckdb_vector_size());
+  if (c.validity == nullptr) {
+    duckdb_vector_ensure_validity_writable(c.vector);
+    c.validity = duckdb_vector_get_validity(c.vector);
+  }
+  duckdb_validity_set_row_invalid(c.validity, static_cast<idx_t>(row));
+  if (c.type == AppendType::kVarcharList) {
+    // Keep the entry well-formed: an empty list at the current end of the child vector.
+    auto* entries = static_cast<duckdb_list_entry*>(c.data);
+    entries[row].offset = c.child_size;
+    entries[row].length = 0;
+  }
+}
+
+void Appender::BeginList(int col, int64_t row) {
+  auto& c = state_->At(col, row, AppendType::kVarcharList);
+  MIXTERA_CHECK(row > c.list_row);
+  auto* entries = static_cast<duckdb_list_entry*>(c.data);
+  entries[row].offset = c.child_size;
+  entries[row].length = 0;
+  c.list_row = row;
+}
+
+void Appender::AppendListItem(int col, std::string_view item) {
+  MIXTERA_CHECK(col >= 0 && col < static_cast<int>(state_->columns.size()));
+  auto& c = state_->columns[col];
+  MIXTERA_CHECK(c.type == AppendType::kVarcharList && c.list_row >= 0);
+  if (c.child_size + 1 > c.child_capacity) {
+    uint64_t capacity = std::max<uint64_t>(c.child_capacity * 2, duckdb_vector_size());
+    duckdb_state reserved = duckdb_list_vector_reserve(c.vector, capacity);
+    MIXTERA_CHECK(reserved == DuckDBSuccess);
+    c.child_capacity = capacity;
+    // Reserving may reallocate the child's buffers; the handle stays valid.
+    c.child = duckdb_list_vector_get_child(c.vector);
+  }
+  duckdb_vector_assign_string_element_len(c.child, c.child_size, item.data(), item.size());
+  ++c.child_size;
+  static_cast<duckdb_list_entry*>(c.data)[c.list_row].length++;
+}
+
+Status Appender::AppendChunk(int64_t num_rows) {
+  auto& s = *state_;
+  MIXTERA_CHECK(!s.closed);
+  MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= duckdb_vector_size());
+  if (num_rows == 0) return Status::OK();
+  for (auto& c : s.columns) {
+    if (c.type == AppendType::kVarcharList) {
+      MIXTERA_CHECK(duckdb_list_vector_set_size(c.vector, c.child_size) == DuckDBSuccess);
+    }
+  }
+  duckdb_data_chunk_set_size(s.chunk, static_cast<idx_t>(num_rows));
+  duckdb_state state = duckdb_append_data_chunk(s.appender, s.chunk);
+  duckdb_data_chunk_reset(s.chunk);
+  s.BindVectors();
+  if (state != DuckDBSuccess) return s.Error("cannot append to");
+  return Status::OK();
+}
+
+Status Appender::Flush() {
+  MIXTERA_CHECK(!state_->closed);
+  if (duckdb_appender_flush(state_->appender) != DuckDBSuccess) {
+    return state_->Error("cannot flush the appender of");
+  }
+  return Status::OK();
+}
+
+Status Appender::Close() {
+  auto& s = *state_;
+  if (s.closed) return Status::OK();
+  s.closed = true;
+  if (duckdb_appender_close(s.appender) != DuckDBSuccess) {
+    return s.Error("cannot close the appender of");
+  }
+  return Status::OK();
+}
+
+}  // namespace mixtera::duckdb

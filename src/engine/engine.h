@@ -1,0 +1,96 @@
+// Engine: the facade over a Mixtera directory (LevelDB's DB/DBImpl split). It owns the
+// metadata store and the per-file offsets, and runs registrations.
+//
+// A Mixtera directory holds:
+//   mixtera.duckdb            the metadata store (docs/store_schema.md)
+//   offsets/<dataset_id>/     "<file_id>.offsets" and "<file_id>.seek" per data file
+// and never copies of the data.
+//
+//   MIXTERA_ASSIGN_OR_RETURN(auto engine, Engine::Open("/data/mx"));
+//   MIXTERA_ASSIGN_OR_RETURN(auto spec, ingest::ParseDatasetSpecFile("pile.yaml"));
+//   MIXTERA_ASSIGN_OR_RETURN(auto result, engine->RegisterDataset(spec, {}, nullptr));
+//
+// Thread safety: not thread-safe; one thread uses an engine at a time. Only one process may
+// open a directory at a time (DuckDB locks the store file).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ingest/ingester.h"
+#include "mixtera/result.h"
+#include "model/dataset_info.h"
+#include "model/dataset_spec.h"
+#include "store/metadata_store.h"
+
+namespace mixtera::engine {
+
+struct EngineOptions {
+  store::StoreOptions store;
+};
+
+// A data file that differs from its registration.
+struct FileChange {
+  std::string dataset;
+  std::string path;
+  // "missing", "size" or "mtime".
+  std::string change;
+  int64_t registered_size_bytes = 0;
+  int64_t current_size_bytes = 0;   // -1 when missing
+  int64_t registered_mtime_ns = 0;
+  int64_t current_mtime_ns = 0;     // -1 when missing
+};
+
+struct VerifyReport {
+  int64_t num_files_checked = 0;
+  std::vector<FileChange> changes;
+};
+
+class Engine {
+ public:
+  // Opens (creating when missing) the Mixtera directory `dir` and its store, and removes
+  // offsets left behind by registrations that never committed.
+  // Errors: IOError when the directory cannot be created or the store cannot be opened.
+  static Result<std::unique_ptr<Engine>> Open(const std::string& dir, const EngineOptions& options = {});
+  ~Engine();
+
+  const std::string& dir() const { return dir_; }
+
+  // Registers `spec` atomically: on any error nothing remains (no store rows, no offsets).
+  // `parser` (may be null) is the JSONL parser hook. Errors: see ingest::IngestDataset and
+  // store::MetadataStore::BeginDataset (AlreadyExists for a taken name).
+  Result<ingest::IngestReport> RegisterDataset(const model::DatasetSpec& spec,
+                                               const ingest::IngestOptions& options,
+                                               ingest::RecordParser* parser);
+
+  Result<std::vector<model::DatasetInfo>> ListDatasets();
+  // Errors: NotFound.
+  Result<model::DatasetInfo> GetDataset(const std::string& name);
+  Result<std::vector<model::FileRecord>> ListFiles(const std::string& name);
+  // Drops the dataset and its offsets. Errors: NotFound.
+  Status RemoveDataset(const std::string& name);
+  // Compares every file of `name` (or of all datasets) with its registration.
+  // Errors: NotFound for an unknown name.
+  Result<VerifyReport> Verify(const std::optional<std::string>& name);
+
+  // The folder holding the offsets of dataset `dataset_id`.
+  std::string OffsetsDir(int64_t dataset_id) const;
+
+  store::MetadataStore* store() { return store_.get(); }
+
+ private:
+  Engine(std::string dir, std::unique_ptr<store::MetadataStore> store);
+  Status RemoveStaleOffsets();
+
+  std::string dir_;
+  std::unique_ptr<store::MetadataStore> store_;
+};
+
+// The JSON object describing a dataset (`mixtera datasets --json`, Python dataset_info):
+// name, format, num_files, num_samples, num_skipped, total_bytes, on_error, text,
+// properties [{name, type, nullable, field[, values]}].
+std::string DatasetInfoJson(const model::DatasetInfo& info);
+
+}  // namespace mixtera::engine

@@ -1,0 +1,48 @@
+// Scanning one data file of a dataset being registered: records -> offsets, seek points and
+// batches of typed properties. Used by IngestDataset (ingester.h); one scanner per file,
+// run on a pool thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ingest/ingester.h"
+#include "ingest/property_extractor.h"
+#include "model/dataset_info.h"
+#include "model/dataset_spec.h"
+#include "model/sample_batch.h"
+
+namespace mixtera::ingest {
+
+// State shared by the scanners of one registration.
+struct ScanShared {
+  const model::DatasetSpec* spec = nullptr;
+  const IngestOptions* options = nullptr;
+  RecordParser* parser = nullptr;
+  std::string offsets_dir;
+  // Extractor for JSON-valued fields (JSONL records; WebDataset json members).
+  const JsonPropertyExtractor* json_extractor = nullptr;
+
+  std::atomic<bool> cancelled{false};
+  // Progress counters.
+  std::atomic<int64_t> samples_done{0};
+  std::atomic<int64_t> bytes_done{0};  // compressed bytes of finished files
+  std::atomic<int64_t> files_done{0};
+
+  std::mutex mu;  // guards the two vectors below
+  std::vector<std::string> skipped_examples;
+  std::vector<std::string> warnings;
+};
+
+// Receives the scanner's output. `emit_batch` may block (bounded queue).
+using BatchSink = std::function<void(model::SampleBatch&&)>;
+
+// Scans `file` (whose id, path, size and mtime are set) and fills its counts.
+// Returns the first fatal error (see IngestDataset), or OK.
+Status ScanFile(ScanShared* shared, model::FileRecord* file, const BatchSink& emit_batch);
+
+}  // namespace mixtera::ingest

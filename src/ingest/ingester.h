@@ -1,0 +1,84 @@
+// Ingest: registering one dataset's files into the store (DESIGN.md §3.1).
+//
+// Files are scanned in parallel on a thread pool, each as a stream with memory bounded
+// independently of its size; scanner threads extract typed properties into columnar
+// batches, and the calling thread appends the batches to the store through the
+// registration's DatasetWriter. Per file, an offsets file (every record's byte offset and
+// length) and, for compressed files, a seek-point file are written under `offsets_dir`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ingest/property_extractor.h"
+#include "mixtera/result.h"
+#include "model/dataset_spec.h"
+#include "store/metadata_store.h"
+
+namespace mixtera::ingest {
+
+// User code that computes the properties of JSONL records (the Python `parser=` hook).
+// Thread safety: ParseBatch may be called from several scanner threads at once; an
+// implementation serializes internally if it must (the Python one holds the GIL).
+class RecordParser {
+ public:
+  virtual ~RecordParser() = default;
+
+  struct Record {
+    int64_t line_index;  // 0-based line number in the file
+    std::string_view bytes;  // the line without its '\n'
+  };
+  // For each record i, sets (*values)[i] to one value per declared property (in spec order)
+  // or (*errors)[i] to a non-OK status describing why the record is bad. Both vectors come
+  // sized to records.size(). A non-OK return aborts the registration.
+  virtual Status ParseBatch(const std::vector<Record>& records,
+                            std::vector<std::vector<LooseValue>>* values,
+                            std::vector<Status>* errors) = 0;
+};
+
+struct IngestOptions {
+  // --- behaviour ---
+  // Show a progress line on stderr (files, samples, MB/s). Default: false; the CLI turns it
+  // on when stderr is a terminal.
+  bool show_progress = false;
+  // How many skipped-record messages are kept in the report. Default: 10.
+  int max_reported_errors = 10;
+  // --- performance ---
+  // Scanner threads. Default: 0 = one per hardware thread.
+  int num_threads = 0;
+  // Rows per batch handed to the store. Default: 16384.
+  size_t batch_rows = 16384;
+  // Distance between gzip seek points in decompressed bytes. Default: 16 MiB.
+  int64_t gzip_checkpoint_interval = int64_t{16} << 20;
+};
+
+struct IngestReport {
+  int64_t num_files = 0;
+  int64_t num_samples = 0;   // kept samples
+  int64_t num_skipped = 0;   // bad records skipped (on_error: skip)
+  int64_t bytes_on_disk = 0;
+  double seconds = 0;
+  // The first messages of skipped records ("<path>: line 3: ..."), at most
+  // IngestOptions::max_reported_errors.
+  std::vector<std::string> skipped_examples;
+  // Warnings, e.g. a large compressed file without seek points.
+  std::vector<std::string> warnings;
+};
+
+// Scans every file of `spec` into `writer` (which the caller commits or drops).
+// `offsets_dir` must exist; files named "<file_id>.offsets" / "<file_id>.seek" are written
+// there. `parser` (may be null) computes the properties of JSONL records instead of the
+// spec's fields.
+// Errors: NotFound for a path that matches nothing; InvalidArgument for a spec the format
+// cannot honour; Corruption / InvalidArgument naming the file and line / row / tar member
+// for a bad record when on_error is fail; Corruption for a truncated or corrupt file;
+// IOError / NotFound for unreadable files. On error, files already written under
+// `offsets_dir` are left for the caller to remove.
+Result<IngestReport> IngestDataset(const model::DatasetSpec& spec, store::DatasetWriter* writer,
+                                   const std::string& offsets_dir, const IngestOptions& options,
+                                   RecordParser* parser);
+
+}  // namespace mixtera::ingest

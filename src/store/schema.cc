@@ -1,0 +1,172 @@
+#include "store/schema.h"
+
+#include <cstring>
+
+#include "base/strings.h"
+#include "duckdb/connection.h"
+
+namespace mixtera::store::internal {
+
+std::string CreateSchemaSql() {
+  return StrCat(
+      "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value BIGINT NOT NULL);\n"
+      "INSERT INTO meta VALUES ('schema_version', ",
+      kSchemaVersion,
+      "), ('store_version', 0), "
+      "('next_dataset_id', 1), ('next_file_id', 0);\n"
+      "CREATE TABLE datasets (\n"
+      "  dataset_id BIGINT PRIMARY KEY,\n"
+      "  name VARCHAR NOT NULL UNIQUE,\n"
+      "  format VARCHAR NOT NULL,\n"
+      "  text_fields VARCHAR[] NOT NULL,\n"
+      "  on_error VARCHAR NOT NULL,\n"
+      "  spec_json VARCHAR NOT NULL,\n"
+      "  num_files BIGINT NOT NULL,\n"
+      "  num_samples BIGINT NOT NULL,\n"
+      "  num_skipped BIGINT NOT NULL,\n"
+      "  total_bytes BIGINT NOT NULL);\n"
+      "CREATE TABLE files (\n"
+      "  file_id BIGINT PRIMARY KEY,\n"
+      "  dataset_id BIGINT NOT NULL,\n"
+      "  path VARCHAR NOT NULL,\n"
+      "  size_bytes BIGINT NOT NULL,\n"
+      "  mtime_ns BIGINT NOT NULL,\n"
+      "  compression VARCHAR NOT NULL,\n"
+      "  num_records BIGINT NOT NULL,\n"
+      "  num_samples BIGINT NOT NULL,\n"
+      "  num_skipped BIGINT NOT NULL,\n"
+      "  num_seek_points BIGINT NOT NULL);\n"
+      "CREATE TABLE properties (\n"
+      "  dataset_id BIGINT NOT NULL,\n"
+      "  position INTEGER NOT NULL,\n"
+      "  name VARCHAR NOT NULL,\n"
+      "  type VARCHAR NOT NULL,\n"
+      "  nullable BOOLEAN NOT NULL,\n"
+      "  enum_values VARCHAR[] NOT NULL,\n"
+      "  field VARCHAR NOT NULL,\n"
+      "  PRIMARY KEY (dataset_id, position));\n",
+      CreateSamplesViewSql({}), ";\n");
+}
+
+std::string SamplesTableName(int64_t dataset_id) { return StrCat("samples_", dataset_id); }
+
+std::string_view ColumnTypeSql(model::PropertyType type) {
+  switch (type) {
+    case model::PropertyType::kString:
+    case model::PropertyType::kEnum:
+      return "VARCHAR";
+    case model::PropertyType::kInt:
+      return "BIGINT";
+    case model::PropertyType::kFloat:
+      return "DOUBLE";
+    case model::PropertyType::kBool:
+      return "BOOLEAN";
+    case model::PropertyType::kStringList:
+      return "VARCHAR[]";
+  }
+  return "VARCHAR";
+}
+
+std::string CreateSamplesTableSql(int64_t dataset_id,
+                                  const std::vector<model::PropertySchema>& properties) {
+  std::string sql = StrCat("CREATE TABLE ", SamplesTableName(dataset_id),
+                           " (file_id BIGINT NOT NULL, sample_id BIGINT NOT NULL");
+  for (const auto& p : properties) {
+    sql += StrCat(", ", duckdb::QuoteIdentifier(p.name), " ", ColumnTypeSql(p.type));
+  }
+  sql += ")";
+  return sql;
+}
+
+std::string CreateSamplesViewSql(const std::vector<std::pair<int64_t, std::string>>& datasets) {
+  if (datasets.empty()) {
+    return "CREATE OR REPLACE VIEW samples AS SELECT NULL::BIGINT AS file_id, "
+           "NULL::BIGINT AS sample_id, NULL::VARCHAR AS dataset WHERE false";
+  }
+  std::string sql = "CREATE OR REPLACE VIEW samples AS ";
+  for (size_t i = 0; i < datasets.size(); ++i) {
+    if (i > 0) sql += " UNION ALL BY NAME ";
+    sql += StrCat("SELECT *, ", duckdb::QuoteLiteral(datasets[i].second),
+                  "::VARCHAR AS dataset FROM ", SamplesTableName(datasets[i].first));
+  }
+  return sql;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Status ValidatePropertyName(std::string_view name) {
+  auto is_start = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  bool ok = !name.empty() && is_start(name[0]);
+  for (size_t i = 1; ok && i < name.size(); ++i)
+    ok = is_start(name[i]) || (name[i] >= '0' && name[i] <= '9');
+  if (!ok) {
+    return Status::InvalidArgument(StrCat("invalid property name ", JsonQuote(name),
+                                          ": names must match [A-Za-z_][A-Za-z0-9_]*"));
+  }
+  std::string lower = Lower(name);
+  for (const char* reserved : {"file_id", "sample_id", "dataset", "split"}) {
+    if (lower == reserved) {
+      return Status::InvalidArgument(StrCat("property name '", name,
+                                            "' is reserved (file_id, sample_id, dataset and "
+                                            "split are built-in columns)"));
+    }
+  }
+  return Status::OK();
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* end = p + s.size();
+  while (p < end) {
+    // ASCII fast path, eight bytes at a time.
+    if (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    // Overlong forms, surrogates and code points above U+10FFFF.
+    if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    p += extra + 1;
+  }
+  return true;
+}
+
+}  // namespace mixtera::store::internal
