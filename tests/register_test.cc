@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 
+#include "duckdb/connection.h"
 #include "engine/engine.h"
 #include "formats/input_stream.h"
 #include "formats/offsets_file.h"
@@ -261,6 +262,38 @@ TEST_F(RegisterTest, VerifyReportsChangedAndMissingFiles) {
   EXPECT_EQ(report.changes[1].change, "missing");
   EXPECT_EQ(report.changes[2].change, "mtime");
   EXPECT_STATUS(engine_->Verify(std::string("nope")), StatusCode::kNotFound, "nope");
+}
+
+}  // namespace
+}  // namespace mixtera
+
+namespace mixtera {
+namespace {
+
+TEST_F(RegisterTest, ParquetRowsWrongColumnsAndCorruptFiles) {
+  fs::create_directories(dir_.Join("p"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto db, duckdb::Database::Open(":memory:"));
+    ASSERT_OK_AND_ASSIGN(auto conn, db.Connect());
+    ASSERT_OK(conn.Execute("COPY (SELECT i AS n, CASE WHEN i % 3 = 0 THEN 'a' ELSE 'b' END AS cat, "
+                           "'text ' || i AS text FROM range(1000) t(i)) TO '" + dir_.Join("p/good.parquet") +
+                           "' (FORMAT parquet, ROW_GROUP_SIZE 100)"));
+  }
+  ASSERT_OK_AND_ASSIGN(auto report, Register("name: p\nformat: parquet\npath: p/good.parquet\ntext: text\n"
+                                             "properties: {n: int, cat: {type: enum, values: [a, b]}}\n"));
+  EXPECT_EQ(report.num_samples, 1000);
+  EXPECT_STATUS(Register("name: p2\nformat: parquet\npath: p/good.parquet\nproperties: {cat: int}\n"),
+                StatusCode::kInvalidArgument, "cat");
+  EXPECT_STATUS(Register("name: p3\nformat: parquet\npath: p/good.parquet\nproperties: {colour: string}\n"),
+                StatusCode::kInvalidArgument, "colour");
+  EXPECT_STATUS(Register("name: p4\nformat: parquet\npath: p/good.parquet\n"
+                         "properties: {cat: {type: enum, values: [a]}}\n"),
+                StatusCode::kInvalidArgument, "row 1");
+  std::string data = testing::ReadFile(dir_.Join("p/good.parquet"));
+  WriteFile(dir_.Join("p/corrupt.parquet"), data.substr(0, data.size() / 2));
+  EXPECT_STATUS(Register("name: p5\nformat: parquet\npath: p/corrupt.parquet\nproperties: {n: int}\n"),
+                StatusCode::kCorruption, "corrupt.parquet");
+  ExpectNothingRegistered("p5");
 }
 
 }  // namespace

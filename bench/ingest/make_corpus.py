@@ -476,6 +476,10 @@ def load_manifest(dest: str) -> Optional[Dict]:
 def manifest_valid(manifest: Optional[Dict], params: Dict) -> bool:
     if not manifest or manifest.get("params") != params:
         return False
+    dest = os.path.dirname(manifest["files"]["jsonl"][0]["path"]) if manifest.get("files") else ""
+    half = os.path.join(os.path.dirname(dest), "jsonl_half")
+    if not os.path.isdir(half) or len(os.listdir(half)) != max(1, params["shards"] // 2):
+        return False
     for files in manifest.get("files", {}).values():
         for entry in files:
             try:

@@ -13,6 +13,10 @@ namespace mixtera::duckdb {
 
 namespace internal {
 
+inline bool IsList(AppendType t) {
+  return t == AppendType::kVarcharList || t == AppendType::kIntegerList;
+}
+
 struct AppenderState {
   struct Column {
     AppendType type = AppendType::kBigInt;
@@ -46,7 +50,7 @@ struct AppenderState {
       c.data = duckdb_vector_get_data(c.vector);
       c.validity = nullptr;
       c.list_row = -1;
-      if (c.type == AppendType::kVarcharList) {
+      if (internal::IsList(c.type)) {
         duckdb_list_vector_set_size(c.vector, 0);
         c.child = duckdb_list_vector_get_child(c.vector);
         c.child_size = 0;
@@ -98,9 +102,11 @@ bool ToAppendType(duckdb_logical_type type, AppendType* out) {
       return true;
     case DUCKDB_TYPE_LIST: {
       LogicalTypeGuard child{duckdb_list_type_child_type(type)};
-      if (duckdb_get_type_id(child.type) != DUCKDB_TYPE_VARCHAR) return false;
-      *out = AppendType::kVarcharList;
-      return true;
+      switch (duckdb_get_type_id(child.type)) {
+        case DUCKDB_TYPE_VARCHAR: *out = AppendType::kVarcharList; return true;
+        case DUCKDB_TYPE_INTEGER: *out = AppendType::kIntegerList; return true;
+        default: return false;
+      }
     }
     default:
       return false;
@@ -187,7 +193,7 @@ void Appender::SetNull(int col, int64_t row) {
     c.validity = duckdb_vector_get_validity(c.vector);
   }
   duckdb_validity_set_row_invalid(c.validity, static_cast<idx_t>(row));
-  if (c.type == AppendType::kVarcharList) {
+  if (internal::IsList(c.type)) {
     // Keep the entry well-formed: an empty list at the current end of the child vector.
     auto* entries = static_cast<duckdb_list_entry*>(c.data);
     entries[row].offset = c.child_size;
@@ -196,7 +202,9 @@ void Appender::SetNull(int col, int64_t row) {
 }
 
 void Appender::BeginList(int col, int64_t row) {
-  auto& c = state_->At(col, row, AppendType::kVarcharList);
+  MIXTERA_CHECK(col >= 0 && col < static_cast<int>(state_->columns.size()));
+  auto& c = state_->At(col, row, state_->columns[col].type);
+  MIXTERA_CHECK(internal::IsList(c.type));
   MIXTERA_CHECK(row > c.list_row);
   auto* entries = static_cast<duckdb_list_entry*>(c.data);
   entries[row].offset = c.child_size;
@@ -204,10 +212,9 @@ void Appender::BeginList(int col, int64_t row) {
   c.list_row = row;
 }
 
-void Appender::AppendListItem(int col, std::string_view item) {
-  MIXTERA_CHECK(col >= 0 && col < static_cast<int>(state_->columns.size()));
-  auto& c = state_->columns[col];
-  MIXTERA_CHECK(c.type == AppendType::kVarcharList && c.list_row >= 0);
+namespace {
+// Makes room for one more item in list column `c`.
+void ReserveListItem(internal::AppenderState::Column& c) {
   if (c.child_size + 1 > c.child_capacity) {
     uint64_t capacity = std::max<uint64_t>(c.child_capacity * 2, duckdb_vector_size());
     duckdb_state reserved = duckdb_list_vector_reserve(c.vector, capacity);
@@ -216,7 +223,25 @@ void Appender::AppendListItem(int col, std::string_view item) {
     // Reserving may reallocate the child's buffers; the handle stays valid.
     c.child = duckdb_list_vector_get_child(c.vector);
   }
+}
+}  // namespace
+
+void Appender::AppendListItem(int col, std::string_view item) {
+  MIXTERA_CHECK(col >= 0 && col < static_cast<int>(state_->columns.size()));
+  auto& c = state_->columns[col];
+  MIXTERA_CHECK(c.type == AppendType::kVarcharList && c.list_row >= 0);
+  ReserveListItem(c);
   duckdb_vector_assign_string_element_len(c.child, c.child_size, item.data(), item.size());
+  ++c.child_size;
+  static_cast<duckdb_list_entry*>(c.data)[c.list_row].length++;
+}
+
+void Appender::AppendListInt32(int col, int32_t item) {
+  MIXTERA_CHECK(col >= 0 && col < static_cast<int>(state_->columns.size()));
+  auto& c = state_->columns[col];
+  MIXTERA_CHECK(c.type == AppendType::kIntegerList && c.list_row >= 0);
+  ReserveListItem(c);
+  static_cast<int32_t*>(duckdb_vector_get_data(c.child))[c.child_size] = item;
   ++c.child_size;
   static_cast<duckdb_list_entry*>(c.data)[c.list_row].length++;
 }
@@ -227,7 +252,7 @@ Status Appender::AppendChunk(int64_t num_rows) {
   MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= duckdb_vector_size());
   if (num_rows == 0) return Status::OK();
   for (auto& c : s.columns) {
-    if (c.type == AppendType::kVarcharList) {
+    if (internal::IsList(c.type)) {
       MIXTERA_CHECK(duckdb_list_vector_set_size(c.vector, c.child_size) == DuckDBSuccess);
     }
   }

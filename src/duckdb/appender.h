@@ -34,7 +34,15 @@ struct AppenderState;
 }  // namespace internal
 
 // The column types an Appender can fill.
-enum class AppendType : uint8_t { kBigInt, kInteger, kDouble, kBoolean, kVarchar, kVarcharList };
+enum class AppendType : uint8_t {
+  kBigInt,
+  kInteger,
+  kDouble,
+  kBoolean,
+  kVarchar,
+  kVarcharList,
+  kIntegerList,
+};
 
 class Appender {
  public:
@@ -65,6 +73,8 @@ class Appender {
   // chunk, the lists of one column must be begun in increasing row order.
   void BeginList(int col, int64_t row);
   void AppendListItem(int col, std::string_view item);
+  // INTEGER[]: as AppendListItem, for a list started with BeginList().
+  void AppendListInt32(int col, int32_t item);
 
   // Appends rows [0, num_rows) of the current chunk and starts an empty chunk.
   // Errors: InvalidArgument (e.g. a constraint violation) with DuckDB's text.

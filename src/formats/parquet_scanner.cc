@@ -210,7 +210,7 @@ Status ParquetScanner::ExtractRow(int64_t row, int64_t row_number, model::Sample
     const int col = static_cast<int>(i) + 1;
     if (r.IsNull(col, row)) {
       if (!p.nullable) {
-        return Status::Corruption(
+        return Status::InvalidArgument(
             StrCat(s.RowPrefix(row_number, p), " is NULL but the property is not nullable"));
       }
       column.AppendNull();
@@ -226,7 +226,7 @@ Status ParquetScanner::ExtractRow(int64_t row, int64_t row_number, model::Sample
         auto it = std::lower_bound(values.begin(), values.end(), v,
                                    [](const std::string& a, std::string_view b) { return a < b; });
         if (it == values.end() || *it != v) {
-          return Status::Corruption(StrCat(s.RowPrefix(row_number, p), " has value ", JsonQuote(v),
+          return Status::InvalidArgument(StrCat(s.RowPrefix(row_number, p), " has value ", JsonQuote(v),
                                            ", which is not one of its values (",
                                            StrJoin(p.enum_values, ", "), ")"));
         }
@@ -236,7 +236,7 @@ Status ParquetScanner::ExtractRow(int64_t row, int64_t row_number, model::Sample
       case PropertyType::kInt: {
         int64_t v = 0;
         if (!r.TryGetInt64(col, row, &v)) {
-          return Status::Corruption(
+          return Status::InvalidArgument(
               StrCat(s.RowPrefix(row_number, p), " has a value above the int64 range"));
         }
         column.AppendInt(v);
@@ -256,7 +256,7 @@ Status ParquetScanner::ExtractRow(int64_t row, int64_t row_number, model::Sample
           const int64_t n = r.ListSize(col, row);
           for (int64_t k = 0; k < n; ++k) {
             if (r.IsListItemNull(col, row, k)) {
-              return Status::Corruption(
+              return Status::InvalidArgument(
                   StrCat(s.RowPrefix(row_number, p), " has a NULL list item at index ", k));
             }
             column.AppendListItem(r.GetListString(col, row, k));

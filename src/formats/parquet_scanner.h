@@ -22,7 +22,7 @@
 //
 // Row errors (the callback decides): a NULL for a non-nullable property, a value outside an
 // enum's values, a NULL item inside a list, an integer that does not fit int64. Each is a
-// Corruption status "<path>: row <row>: property '<name>' ...".
+// InvalidArgument status (as for JSONL values) "<path>: row <row>: property '<name>' ...".
 //
 // Thread safety: one thread at a time; distinct scanners may run on different threads (and
 // in forked children).

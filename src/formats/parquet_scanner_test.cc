@@ -127,7 +127,7 @@ TEST_F(ParquetScannerTest, RowNumbersAcrossRowGroupsAndCalls) {
   SampleBatch batch(1, props);
   std::vector<int64_t> bad_rows;
   auto handler = [&](int64_t row, const Status& error) {
-    EXPECT_EQ(error.code(), StatusCode::kCorruption);
+    EXPECT_EQ(error.code(), StatusCode::kInvalidArgument);
     EXPECT_THAT(error.message(),
                 ::testing::HasSubstr("groups.parquet: row " + std::to_string(row)));
     bad_rows.push_back(row);
@@ -177,7 +177,7 @@ TEST_F(ParquetScannerTest, BadRowsRollBackAndCanStop) {
     EXPECT_THAT(bad[1].message(), ::testing::HasSubstr("row 2: property 'name' is NULL"));
     EXPECT_THAT(bad[2].message(),
                 ::testing::HasSubstr("row 3: property 'tags' has a NULL list item"));
-    for (const auto& b : bad) EXPECT_EQ(b.code(), StatusCode::kCorruption);
+    for (const auto& b : bad) EXPECT_EQ(b.code(), StatusCode::kInvalidArgument);
     // The partial rows (tags were extracted before the failing column) are gone.
     ASSERT_EQ(batch.num_rows(), 2u);
     EXPECT_EQ(batch.sample_ids, (std::vector<int64_t>{0, 4}));

@@ -46,7 +46,12 @@ class BadRecordPolicy {
 
   // `where` is e.g. "line 3"; returns OK when the record is skipped.
   Status Handle(const std::string& where, const Status& error) {
-    std::string msg = StrCat(file_->path, ": ", where, ": ", error.message());
+    return HandleLocated(Status(error.code(), StrCat(file_->path, ": ", where, ": ", error.message())));
+  }
+
+  // As Handle(), for an error whose message already names the file and the record.
+  Status HandleLocated(const Status& error) {
+    std::string msg = error.message();
     if (shared_->spec->on_error == model::OnError::kFail) {
       return Status(error.code(), msg + " (set on_error: skip to skip bad records)");
     }
@@ -360,9 +365,8 @@ class Scanner {
     MIXTERA_ASSIGN_OR_RETURN(auto scanner, formats::ParquetScanner::Open(
                                                file_->path, file_->file_id, shared_->spec->properties,
                                                shared_->spec->text_fields));
-    auto on_bad_row = [this](int64_t row, const Status& error) {
-      return bad_.Handle(StrCat("row ", row), error);
-    };
+    // The scanner's row errors already name the file and the row.
+    auto on_bad_row = [this](int64_t /*row*/, const Status& error) { return bad_.HandleLocated(error); };
     for (;;) {
       if (shared_->cancelled.load(std::memory_order_relaxed)) return Status::Cancelled("registration cancelled");
       MIXTERA_ASSIGN_OR_RETURN(bool more, scanner->Next(&batch_, on_bad_row));

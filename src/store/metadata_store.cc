@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "base/macros.h"
@@ -92,6 +93,10 @@ class DatasetWriterImpl final : public DatasetWriter {
   Status AddFile(const model::FileRecord& file) override;
   Status Commit() override;
 
+  // Reads the global dictionaries of the spec's string properties. Called once, right
+  // after construction.
+  Status LoadDictionaries();
+
  private:
   Status CheckActive() const {
     if (spent_) return Status::FailedPrecondition("dataset writer already committed or failed");
@@ -110,6 +115,17 @@ class DatasetWriterImpl final : public DatasetWriter {
   int64_t first_file_id_;  // reserved ids are [first_file_id_, next_file_id_)
   int64_t next_file_id_;
   int64_t rows_appended_ = 0;
+  // Per property (in spec order; empty for types stored as is): value -> code of the
+  // property's global dictionary, and the values this registration added.
+  struct Dictionary {
+    std::unordered_map<std::string, int32_t> codes;
+    std::vector<std::string> added;
+    int32_t next_code = 0;
+  };
+  std::vector<Dictionary> dictionaries_;
+  // Returns the code of `value` in property c's dictionary, adding it when new.
+  int32_t Encode(size_t c, std::string_view value);
+  bool in_transaction_ = false;  // true inside Commit()'s final transaction
   std::vector<model::FileRecord> files_;
   std::set<int64_t> added_file_ids_;
   bool spent_ = false;
@@ -143,6 +159,7 @@ class MetadataStoreImpl final : public MetadataStore {
 
  private:
   Status CheckSpec(const model::DatasetSpec& spec);
+  Status DropOrphanTables();
   // Datasets ordered by name, optionally only the one called `name`.
   Result<std::vector<model::DatasetInfo>> LoadDatasets(const std::string* name);
   Result<int64_t> DatasetId(const std::string& name);
@@ -168,6 +185,9 @@ Status MetadataStoreImpl::Init() {
       return Status::Corruption("not a Mixtera store: the database has tables but no 'meta'");
     }
     MIXTERA_RETURN_IF_ERROR(conn_.Begin());
+    // No PRIMARY KEY / UNIQUE constraints: the store enforces uniqueness itself (dataset
+    // names in BeginDataset, ids from the meta counters), and DuckDB's indexes would make
+    // every open and commit slower.
     Status st = conn_.Execute(internal::CreateSchemaSql());
     if (st.ok()) st = conn_.Commit();
     if (!st.ok()) {
@@ -184,6 +204,24 @@ Status MetadataStoreImpl::Init() {
   if (*version != internal::kSchemaVersion) {
     return Status::Corruption(StrCat("unsupported store schema version ", *version,
                                      " (this build reads version ", internal::kSchemaVersion, ")"));
+  }
+  return DropOrphanTables();
+}
+
+Status MetadataStoreImpl::DropOrphanTables() {
+  // A registration that crashed before Commit() leaves its samples table behind.
+  MIXTERA_ASSIGN_OR_RETURN(
+      QueryResult r,
+      conn_.Query("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                  "AND schema_name = 'main' AND table_name LIKE 'samples\\_%' ESCAPE '\\' AND "
+                  "table_name NOT IN (SELECT 'samples_' || dataset_id FROM datasets)"));
+  std::vector<std::string> orphans;
+  MIXTERA_RETURN_IF_ERROR(ForEachRow(r, [&](const QueryResult& q, int64_t row) -> Status {
+    orphans.emplace_back(q.GetString(0, row));
+    return Status::OK();
+  }));
+  for (const auto& t : orphans) {
+    MIXTERA_RETURN_IF_ERROR(conn_.Execute(StrCat("DROP TABLE IF EXISTS ", duckdb::QuoteIdentifier(t))));
   }
   return Status::OK();
 }
@@ -263,23 +301,27 @@ Result<std::unique_ptr<DatasetWriter>> MetadataStoreImpl::BeginDataset(
   // The registration runs on its own connection, so reads through the store keep seeing
   // only committed state.
   MIXTERA_ASSIGN_OR_RETURN(Connection conn, db_.Connect());
-  MIXTERA_RETURN_IF_ERROR(conn.Begin());
-  auto fail = [&conn](const Status& st) {
-    (void)conn.Rollback();
-    return st;
-  };
-  auto dataset_id = conn.QueryInt64(MetaSql("next_dataset_id"));
-  if (!dataset_id.ok()) return fail(dataset_id.status());
-  auto next_file_id = conn.QueryInt64(MetaSql("next_file_id"));
-  if (!next_file_id.ok()) return fail(next_file_id.status());
-  Status st = conn.Execute(internal::CreateSamplesTableSql(*dataset_id, spec.properties));
-  if (!st.ok()) return fail(st.WithContext(StrCat("registering dataset '", spec.name, "'")));
-  auto appender = conn.CreateAppender(internal::SamplesTableName(*dataset_id));
-  if (!appender.ok()) return fail(appender.status());
-
+  // The samples table is created and filled outside a transaction, so DuckDB commits the
+  // appended row groups while ingest is still scanning (a single transaction would defer
+  // all of that work to the end). It stays invisible until Commit() adds the dataset's rows
+  // and the view in one transaction; Abort() and Init() drop a table that never got there.
+  MIXTERA_ASSIGN_OR_RETURN(int64_t dataset_id, conn.QueryInt64(MetaSql("next_dataset_id")));
+  MIXTERA_ASSIGN_OR_RETURN(int64_t next_file_id, conn.QueryInt64(MetaSql("next_file_id")));
+  const std::string table = internal::SamplesTableName(dataset_id);
+  Status st = conn.Execute(StrCat("DROP TABLE IF EXISTS ", table));
+  if (st.ok()) st = conn.Execute(internal::CreateSamplesTableSql(dataset_id, spec.properties));
+  if (!st.ok()) return st.WithContext(StrCat("registering dataset '", spec.name, "'"));
+  auto appender = conn.CreateAppender(table);
+  if (!appender.ok()) {
+    (void)conn.Execute(StrCat("DROP TABLE IF EXISTS ", table));
+    return appender.status();
+  }
   writer_active_ = true;
-  return std::unique_ptr<DatasetWriter>(new DatasetWriterImpl(
-      this, std::move(conn), std::move(appender).value(), spec, *dataset_id, *next_file_id));
+  auto writer = std::make_unique<DatasetWriterImpl>(this, std::move(conn),
+                                                    std::move(appender).value(), spec, dataset_id,
+                                                    next_file_id);
+  MIXTERA_RETURN_IF_ERROR(writer->LoadDictionaries());  // on error the writer drops its table
+  return std::unique_ptr<DatasetWriter>(std::move(writer));
 }
 
 Result<std::vector<model::DatasetInfo>> MetadataStoreImpl::LoadDatasets(const std::string* name) {
@@ -371,11 +413,20 @@ Result<std::vector<model::FileRecord>> MetadataStoreImpl::ListFiles(
 
 Status MetadataStoreImpl::RecreateView(Connection& conn, int64_t without_dataset_id) {
   MIXTERA_ASSIGN_OR_RETURN(QueryResult r,
-                           conn.Query("SELECT dataset_id, name FROM datasets ORDER BY dataset_id"));
-  std::vector<std::pair<int64_t, std::string>> datasets;
+                           conn.Query("SELECT d.dataset_id, d.name, p.name, p.type FROM datasets d "
+                                      "LEFT JOIN properties p USING (dataset_id) "
+                                      "ORDER BY d.dataset_id, p.position"));
+  std::vector<internal::ViewDataset> datasets;
   MIXTERA_RETURN_IF_ERROR(ForEachRow(r, [&](const QueryResult& q, int64_t row) -> Status {
     int64_t id = q.GetInt64(0, row);
-    if (id != without_dataset_id) datasets.emplace_back(id, std::string(q.GetString(1, row)));
+    if (id == without_dataset_id) return Status::OK();
+    if (datasets.empty() || datasets.back().dataset_id != id) {
+      datasets.push_back({id, std::string(q.GetString(1, row)), {}});
+    }
+    if (!q.IsNull(2, row)) {
+      MIXTERA_ASSIGN_OR_RETURN(PropertyType type, model::ParsePropertyType(q.GetString(3, row)));
+      datasets.back().properties.emplace_back(std::string(q.GetString(2, row)), type);
+    }
     return Status::OK();
   }));
   return conn.Execute(internal::CreateSamplesViewSql(datasets));
@@ -432,7 +483,8 @@ void DatasetWriterImpl::Abort() {
     (void)appender_->Close();
     appender_.reset();
   }
-  (void)conn_.Rollback();
+  if (in_transaction_) (void)conn_.Rollback();
+  (void)conn_.Execute(StrCat("DROP TABLE IF EXISTS ", internal::SamplesTableName(dataset_id_)));
 }
 
 Result<int64_t> DatasetWriterImpl::ReserveFileIds(int64_t count) {
@@ -469,6 +521,37 @@ Status DatasetWriterImpl::CheckBatch(const model::SampleBatch& batch) const {
     }
   }
   return Status::OK();
+}
+
+Status DatasetWriterImpl::LoadDictionaries() {
+  dictionaries_.resize(spec_.properties.size());
+  for (size_t c = 0; c < spec_.properties.size(); ++c) {
+    if (!internal::IsDictionaryEncoded(spec_.properties[c].type)) continue;
+    MIXTERA_ASSIGN_OR_RETURN(auto stmt,
+                             conn_.Prepare("SELECT code, value FROM dictionary WHERE property = ?"));
+    MIXTERA_RETURN_IF_ERROR(stmt.BindString(1, spec_.properties[c].name));
+    MIXTERA_ASSIGN_OR_RETURN(QueryResult r, stmt.Execute());
+    Dictionary& dict = dictionaries_[c];
+    MIXTERA_RETURN_IF_ERROR(ForEachRow(r, [&](const QueryResult& q, int64_t row) -> Status {
+      auto code = static_cast<int32_t>(q.GetInt64(0, row));
+      dict.codes.emplace(std::string(q.GetString(1, row)), code);
+      dict.next_code = std::max(dict.next_code, code + 1);
+      return Status::OK();
+    }));
+  }
+  return Status::OK();
+}
+
+int32_t DatasetWriterImpl::Encode(size_t c, std::string_view value) {
+  Dictionary& dict = dictionaries_[c];
+  // Heterogeneous lookup needs C++20 transparent hashing; a key copy per lookup is cheap
+  // next to what DuckDB would spend on the string.
+  auto it = dict.codes.find(std::string(value));
+  if (it != dict.codes.end()) return it->second;
+  int32_t code = dict.next_code++;
+  dict.codes.emplace(std::string(value), code);
+  dict.added.emplace_back(value);
+  return code;
 }
 
 Status DatasetWriterImpl::AppendSamples(const model::SampleBatch& batch) {
@@ -512,7 +595,7 @@ Status DatasetWriterImpl::AppendSamples(const model::SampleBatch& batch) {
           case PropertyType::kEnum: {
             std::string_view v = column.string_at(i);
             if (!internal::IsValidUtf8(v)) return bad_utf8(c, i);
-            app.SetString(col, row, v);
+            app.SetInt32(col, row, Encode(c, v));
             break;
           }
           case PropertyType::kStringList: {
@@ -521,7 +604,7 @@ Status DatasetWriterImpl::AppendSamples(const model::SampleBatch& batch) {
             for (size_t k = 0; k < items; ++k) {
               std::string_view v = column.list_item(i, k);
               if (!internal::IsValidUtf8(v)) return bad_utf8(c, i);
-              app.AppendListItem(col, v);
+              app.AppendListInt32(col, Encode(c, v));
             }
             break;
           }
@@ -581,6 +664,8 @@ Status DatasetWriterImpl::CommitImpl() {
   }
   std::sort(files_.begin(), files_.end(),
             [](const auto& a, const auto& b) { return a.file_id < b.file_id; });
+  MIXTERA_RETURN_IF_ERROR(conn_.Begin());
+  in_transaction_ = true;
 
   {
     MIXTERA_ASSIGN_OR_RETURN(Appender app, conn_.CreateAppender("files"));
@@ -633,6 +718,25 @@ Status DatasetWriterImpl::CommitImpl() {
     app.SetInt64(8, 0, totals.num_skipped);
     app.SetInt64(9, 0, totals.total_bytes);
     MIXTERA_RETURN_IF_ERROR(app.AppendChunk(1));
+    MIXTERA_RETURN_IF_ERROR(app.Close());
+  }
+  {
+    MIXTERA_ASSIGN_OR_RETURN(Appender app, conn_.CreateAppender("dictionary"));
+    int64_t row = 0;
+    for (size_t c = 0; c < dictionaries_.size(); ++c) {
+      const Dictionary& dict = dictionaries_[c];
+      int32_t first = dict.next_code - static_cast<int32_t>(dict.added.size());
+      for (size_t k = 0; k < dict.added.size(); ++k) {
+        app.SetString(0, row, spec_.properties[c].name);
+        app.SetInt32(1, row, first + static_cast<int32_t>(k));
+        app.SetString(2, row, dict.added[k]);
+        if (++row == app.chunk_capacity()) {
+          MIXTERA_RETURN_IF_ERROR(app.AppendChunk(row));
+          row = 0;
+        }
+      }
+    }
+    MIXTERA_RETURN_IF_ERROR(app.AppendChunk(row));
     MIXTERA_RETURN_IF_ERROR(app.Close());
   }
   MIXTERA_RETURN_IF_ERROR(MetadataStoreImpl::RecreateView(conn_, -1));

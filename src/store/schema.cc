@@ -9,14 +9,14 @@ namespace mixtera::store::internal {
 
 std::string CreateSchemaSql() {
   return StrCat(
-      "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value BIGINT NOT NULL);\n"
+      "CREATE TABLE meta (key VARCHAR NOT NULL, value BIGINT NOT NULL);\n"
       "INSERT INTO meta VALUES ('schema_version', ",
       kSchemaVersion,
       "), ('store_version', 0), "
       "('next_dataset_id', 1), ('next_file_id', 0);\n"
       "CREATE TABLE datasets (\n"
-      "  dataset_id BIGINT PRIMARY KEY,\n"
-      "  name VARCHAR NOT NULL UNIQUE,\n"
+      "  dataset_id BIGINT NOT NULL,\n"
+      "  name VARCHAR NOT NULL,\n"
       "  format VARCHAR NOT NULL,\n"
       "  text_fields VARCHAR[] NOT NULL,\n"
       "  on_error VARCHAR NOT NULL,\n"
@@ -26,7 +26,7 @@ std::string CreateSchemaSql() {
       "  num_skipped BIGINT NOT NULL,\n"
       "  total_bytes BIGINT NOT NULL);\n"
       "CREATE TABLE files (\n"
-      "  file_id BIGINT PRIMARY KEY,\n"
+      "  file_id BIGINT NOT NULL,\n"
       "  dataset_id BIGINT NOT NULL,\n"
       "  path VARCHAR NOT NULL,\n"
       "  size_bytes BIGINT NOT NULL,\n"
@@ -43,8 +43,11 @@ std::string CreateSchemaSql() {
       "  type VARCHAR NOT NULL,\n"
       "  nullable BOOLEAN NOT NULL,\n"
       "  enum_values VARCHAR[] NOT NULL,\n"
-      "  field VARCHAR NOT NULL,\n"
-      "  PRIMARY KEY (dataset_id, position));\n",
+      "  field VARCHAR NOT NULL);\n"
+      "CREATE TABLE dictionary (\n"
+      "  property VARCHAR NOT NULL,\n"
+      "  code INTEGER NOT NULL,\n"
+      "  value VARCHAR NOT NULL);\n",
       CreateSamplesViewSql({}), ";\n");
 }
 
@@ -54,7 +57,7 @@ std::string_view ColumnTypeSql(model::PropertyType type) {
   switch (type) {
     case model::PropertyType::kString:
     case model::PropertyType::kEnum:
-      return "VARCHAR";
+      return "INTEGER";
     case model::PropertyType::kInt:
       return "BIGINT";
     case model::PropertyType::kFloat:
@@ -62,9 +65,9 @@ std::string_view ColumnTypeSql(model::PropertyType type) {
     case model::PropertyType::kBool:
       return "BOOLEAN";
     case model::PropertyType::kStringList:
-      return "VARCHAR[]";
+      return "INTEGER[]";
   }
-  return "VARCHAR";
+  return "INTEGER";
 }
 
 std::string CreateSamplesTableSql(int64_t dataset_id,
@@ -78,16 +81,43 @@ std::string CreateSamplesTableSql(int64_t dataset_id,
   return sql;
 }
 
-std::string CreateSamplesViewSql(const std::vector<std::pair<int64_t, std::string>>& datasets) {
+bool IsDictionaryEncoded(model::PropertyType type) {
+  return type == model::PropertyType::kString || type == model::PropertyType::kEnum ||
+         type == model::PropertyType::kStringList;
+}
+
+std::string CreateSamplesViewSql(const std::vector<ViewDataset>& datasets) {
   if (datasets.empty()) {
     return "CREATE OR REPLACE VIEW samples AS SELECT NULL::BIGINT AS file_id, "
            "NULL::BIGINT AS sample_id, NULL::VARCHAR AS dataset WHERE false";
   }
   std::string sql = "CREATE OR REPLACE VIEW samples AS ";
   for (size_t i = 0; i < datasets.size(); ++i) {
+    const ViewDataset& d = datasets[i];
     if (i > 0) sql += " UNION ALL BY NAME ";
-    sql += StrCat("SELECT *, ", duckdb::QuoteLiteral(datasets[i].second),
-                  "::VARCHAR AS dataset FROM ", SamplesTableName(datasets[i].first));
+    // Each dictionary-encoded property joins the (one-row) list of its dictionary's values,
+    // indexed by code + 1.
+    std::string select = StrCat("SELECT s.file_id, s.sample_id, ", duckdb::QuoteLiteral(d.name),
+                                "::VARCHAR AS dataset");
+    std::string from = StrCat(" FROM ", SamplesTableName(d.dataset_id), " s");
+    for (size_t k = 0; k < d.properties.size(); ++k) {
+      const auto& [name, type] = d.properties[k];
+      std::string col = StrCat("s.", duckdb::QuoteIdentifier(name));
+      if (!IsDictionaryEncoded(type)) {
+        select += StrCat(", ", col);
+        continue;
+      }
+      std::string alias = StrCat("d", k);
+      from += StrCat(" CROSS JOIN (SELECT coalesce(list(value ORDER BY code), []::VARCHAR[]) AS v "
+                     "FROM dictionary WHERE property = ", duckdb::QuoteLiteral(name), ") ", alias);
+      if (type == model::PropertyType::kStringList) {
+        select += StrCat(", list_transform(", col, ", x -> ", alias, ".v[x + 1]) AS ",
+                         duckdb::QuoteIdentifier(name));
+      } else {
+        select += StrCat(", ", alias, ".v[", col, " + 1] AS ", duckdb::QuoteIdentifier(name));
+      }
+    }
+    sql += select + from;
   }
   return sql;
 }
