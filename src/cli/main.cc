@@ -34,12 +34,11 @@ Result<std::unique_ptr<engine::Engine>> OpenEngine(const std::string& dir, bool 
 int RunRegister(const std::string& dir, const std::string& spec_path, bool json, int threads) {
   auto spec = ingest::ParseDatasetSpecFile(spec_path);
   if (!spec.ok()) return Fail(spec.status());
-  auto eng = OpenEngine(dir, /*create=*/true);
-  if (!eng.ok()) return Fail(eng.status());
   ingest::IngestOptions options;
   options.num_threads = threads;
   options.show_progress = StderrIsTerminal();
-  auto report = (*eng)->RegisterDataset(*spec, options, nullptr);
+  std::unique_ptr<engine::Engine> eng;
+  auto report = engine::Engine::OpenAndRegister(dir, *spec, options, {}, &eng);
   if (!report.ok()) return Fail(report.status());
   for (const auto& w : report->warnings) LogWarning(w);
   for (const auto& e : report->skipped_examples) LogWarning("skipped " + e);

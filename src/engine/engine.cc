@@ -1,6 +1,12 @@
 #include "engine/engine.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -48,25 +54,89 @@ Status Engine::RemoveStaleOffsets() {
   for (const auto& entry : fs::directory_iterator(dir_ + "/offsets", ec)) {
     if (!live.count(entry.path().filename().string())) fs::remove_all(entry.path(), ec);
   }
+  // Staging folders are "<pid>-<n>"; those of processes that are gone are leftovers.
+  for (const auto& entry : fs::directory_iterator(dir_ + "/.staging", ec)) {
+    std::string name = entry.path().filename().string();
+    long pid = std::strtol(name.c_str(), nullptr, 10);
+    if (pid <= 0 || (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
   return Status::OK();
+}
+
+Result<std::string> Engine::MakeStagingDir(const std::string& dir) {
+  static std::atomic<int> counter{0};
+  std::string staging = StrCat(dir, "/.staging/", getpid(), "-", counter++);
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging, ec);
+  if (ec) return Status::IOError(StrCat("cannot create '", staging, "': ", ec.message()));
+  return staging;
 }
 
 Result<ingest::IngestReport> Engine::RegisterDataset(const model::DatasetSpec& spec,
                                                      const ingest::IngestOptions& options,
                                                      ingest::RecordParser* parser) {
-  auto context = StrCat("registering dataset '", spec.name, "'");
-  MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<store::DatasetWriter> writer, store_->BeginDataset(spec));
-  std::string offsets_dir = OffsetsDir(writer->dataset_id());
+  MIXTERA_ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(dir_));
+  auto session = ingest::IngestSession::Start(spec, staging, options, parser);
+  if (!session.ok()) {
+    std::error_code ec;
+    fs::remove_all(staging, ec);
+    return session.status();
+  }
+  return FinishRegistration(spec, session->get(), staging);
+}
+
+Result<ingest::IngestReport> Engine::OpenAndRegister(const std::string& dir,
+                                                     const model::DatasetSpec& spec,
+                                                     const ingest::IngestOptions& options,
+                                                     const EngineOptions& engine_options,
+                                                     std::unique_ptr<Engine>* engine_out) {
   std::error_code ec;
-  fs::remove_all(offsets_dir, ec);
-  fs::create_directories(offsets_dir, ec);
-  if (ec) return Status::IOError(StrCat("cannot create '", offsets_dir, "': ", ec.message()));
-  auto report = ingest::IngestDataset(spec, writer.get(), offsets_dir, options, parser);
-  Status st = report.status();
-  if (st.ok()) st = writer->Commit();
-  if (!st.ok()) {
-    writer.reset();  // rolls back
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError(StrCat("cannot create Mixtera directory '", dir, "': ", ec.message()));
+  MIXTERA_ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(dir));
+  auto session = ingest::IngestSession::Start(spec, staging, options, nullptr);
+  if (!session.ok()) {
+    fs::remove_all(staging, ec);
+    return session.status();
+  }
+  // The scanners run while DuckDB opens the store.
+  auto engine = Open(dir, engine_options);
+  if (!engine.ok()) {
+    session->reset();
+    fs::remove_all(staging, ec);
+    return engine.status();
+  }
+  auto report = (*engine)->FinishRegistration(spec, session->get(), staging);
+  *engine_out = std::move(engine).value();
+  return report;
+}
+
+Result<ingest::IngestReport> Engine::FinishRegistration(const model::DatasetSpec& spec,
+                                                        ingest::IngestSession* session,
+                                                        const std::string& staging_dir) {
+  std::error_code ec;
+  auto writer = store_->BeginDataset(spec);
+  Status st = writer.status();
+  std::string offsets_dir;
+  Result<ingest::IngestReport> report = Status::Internal("not run");
+  if (st.ok()) {
+    offsets_dir = OffsetsDir((*writer)->dataset_id());
     fs::remove_all(offsets_dir, ec);
+    fs::create_directories(offsets_dir, ec);
+    if (ec) st = Status::IOError(StrCat("cannot create '", offsets_dir, "': ", ec.message()));
+  }
+  if (st.ok()) {
+    report = session->Finish(writer->get(), offsets_dir);
+    st = report.status();
+  }
+  if (st.ok()) st = (*writer)->Commit();
+  fs::remove_all(staging_dir, ec);
+  if (!st.ok()) {
+    if (writer.ok()) writer->reset();  // rolls back
+    if (!offsets_dir.empty()) fs::remove_all(offsets_dir, ec);
     return st;
   }
   return report;

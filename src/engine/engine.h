@@ -65,6 +65,15 @@ class Engine {
                                                const ingest::IngestOptions& options,
                                                ingest::RecordParser* parser);
 
+  // Opens `dir` and registers `spec` there, scanning the files while the store opens (the
+  // CLI's `register`). On success *engine_out holds the open engine. Errors: as Open() and
+  // RegisterDataset().
+  static Result<ingest::IngestReport> OpenAndRegister(const std::string& dir,
+                                                      const model::DatasetSpec& spec,
+                                                      const ingest::IngestOptions& options,
+                                                      const EngineOptions& engine_options,
+                                                      std::unique_ptr<Engine>* engine_out);
+
   Result<std::vector<model::DatasetInfo>> ListDatasets();
   // Errors: NotFound.
   Result<model::DatasetInfo> GetDataset(const std::string& name);
@@ -83,6 +92,12 @@ class Engine {
  private:
   Engine(std::string dir, std::unique_ptr<store::MetadataStore> store);
   Status RemoveStaleOffsets();
+  // Creates "<dir>/.staging/<pid>-<n>" for a registration's offsets before their ids exist.
+  static Result<std::string> MakeStagingDir(const std::string& dir);
+  // Finishes a registration whose scan runs in `session` (staged in `staging_dir`).
+  Result<ingest::IngestReport> FinishRegistration(const model::DatasetSpec& spec,
+                                                  ingest::IngestSession* session,
+                                                  const std::string& staging_dir);
 
   std::string dir_;
   std::unique_ptr<store::MetadataStore> store_;

@@ -4,7 +4,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <functional>
 #include <cstdio>
 #include <thread>
 #include <variant>
@@ -77,10 +81,59 @@ class ProgressLine {
 
 }  // namespace
 
-Result<IngestReport> IngestDataset(const model::DatasetSpec& spec, store::DatasetWriter* writer,
-                                   const std::string& offsets_dir, const IngestOptions& options,
-                                   RecordParser* parser) {
-  Clock::time_point start = Clock::now();
+struct IngestSession::State {
+  model::DatasetSpec spec;
+  IngestOptions options;
+  RecordParser* parser = nullptr;
+  std::string staging_dir;
+  Clock::time_point start;
+  std::unique_ptr<JsonPropertyExtractor> extractor;
+  std::vector<model::FileRecord> files;
+  ScanShared shared;
+  std::unique_ptr<BoundedQueue<QueueItem>> queue;
+  std::unique_ptr<ProgressLine> progress;
+  std::unique_ptr<ThreadPool> pool;
+  size_t files_reported = 0;
+  bool finished = false;
+
+  // Pops items until every file has reported, handing them to the callbacks (which are
+  // skipped once `skip` is true), so that no scanner stays blocked on a full queue.
+  void Drain(const std::function<void(model::SampleBatch&)>& on_batch,
+             const std::function<void(FileDone&)>& on_file) {
+    while (files_reported < files.size()) {
+      QueueItem item = queue->Pop();
+      if (auto* batch = std::get_if<model::SampleBatch>(&item)) {
+        on_batch(*batch);
+      } else {
+        ++files_reported;
+        on_file(std::get<FileDone>(item));
+      }
+    }
+  }
+};
+
+IngestSession::IngestSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+IngestSession::~IngestSession() {
+  if (!state_->finished) {
+    state_->shared.cancelled = true;
+    state_->Drain([](model::SampleBatch&) {}, [](FileDone&) {});
+  }
+  if (state_->pool) state_->pool->Stop();
+  state_->progress.reset();
+}
+
+Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::DatasetSpec& spec,
+                                                            const std::string& staging_dir,
+                                                            const IngestOptions& options,
+                                                            RecordParser* parser) {
+  auto state = std::make_unique<State>();
+  State& s = *state;
+  s.start = Clock::now();
+  s.spec = spec;
+  s.options = options;
+  s.parser = parser;
+  s.staging_dir = staging_dir;
   if (parser != nullptr && spec.format != model::DataFormat::kJsonl) {
     return Status::InvalidArgument(StrCat("dataset '", spec.name,
                                           "': a parser callable is supported for jsonl datasets only"));
@@ -94,15 +147,14 @@ Result<IngestReport> IngestDataset(const model::DatasetSpec& spec, store::Datase
   if (spec.format != model::DataFormat::kJsonl) pointers.assign(spec.properties.size(), "");
   MIXTERA_ASSIGN_OR_RETURN(JsonPropertyExtractor extractor,
                            JsonPropertyExtractor::Make(spec.properties, pointers, text_pointers));
+  s.extractor = std::make_unique<JsonPropertyExtractor>(std::move(extractor));
 
-  MIXTERA_ASSIGN_OR_RETURN(int64_t first_file_id,
-                           writer->ReserveFileIds(static_cast<int64_t>(paths.size())));
-  std::vector<model::FileRecord> files(paths.size());
+  // Until Finish() knows the store's file ids, a file is known by its index in path order.
+  s.files.resize(paths.size());
   int64_t total_bytes = 0;
   for (size_t i = 0; i < paths.size(); ++i) {
-    model::FileRecord& f = files[i];
-    f.file_id = first_file_id + static_cast<int64_t>(i);
-    f.dataset_id = writer->dataset_id();
+    model::FileRecord& f = s.files[i];
+    f.file_id = static_cast<int64_t>(i);
     f.path = paths[i];
     struct stat st;
     if (stat(f.path.c_str(), &st) != 0) {
@@ -113,84 +165,121 @@ Result<IngestReport> IngestDataset(const model::DatasetSpec& spec, store::Datase
     total_bytes += f.size_bytes;
   }
 
-  ScanShared shared;
-  shared.spec = &spec;
-  shared.options = &options;
-  shared.parser = parser;
-  shared.offsets_dir = offsets_dir;
-  shared.json_extractor = &extractor;
+  s.shared.spec = &s.spec;
+  s.shared.options = &s.options;
+  s.shared.parser = parser;
+  s.shared.offsets_dir = staging_dir;
+  s.shared.json_extractor = s.extractor.get();
 
   size_t num_threads = options.num_threads > 0 ? static_cast<size_t>(options.num_threads)
                                                : ThreadPool::HardwareThreads();
-  num_threads = std::min(num_threads, std::max<size_t>(files.size(), 1));
-  BoundedQueue<QueueItem> queue(2 * num_threads + 2);
-  std::unique_ptr<ProgressLine> progress;
+  num_threads = std::min(num_threads, std::max<size_t>(s.files.size(), 1));
+  // Enough room to keep scanning while the store opens, bounded all the same.
+  s.queue = std::make_unique<BoundedQueue<QueueItem>>(4 * num_threads + 4);
   if (options.show_progress) {
-    progress = std::make_unique<ProgressLine>(&shared, "register " + spec.name,
-                                              static_cast<int64_t>(files.size()), total_bytes);
+    s.progress = std::make_unique<ProgressLine>(&s.shared, "register " + spec.name,
+                                                static_cast<int64_t>(s.files.size()), total_bytes);
   }
-
-  ThreadPool pool(num_threads);
-  for (size_t i = 0; i < files.size(); ++i) {
-    pool.Submit([&shared, &files, &queue, i] {
+  s.pool = std::make_unique<ThreadPool>(num_threads);
+  State* raw = state.get();
+  for (size_t i = 0; i < s.files.size(); ++i) {
+    s.pool->Submit([raw, i] {
       Status st;
-      if (shared.cancelled.load()) {
+      if (raw->shared.cancelled.load()) {
         st = Status::Cancelled("registration cancelled");
       } else {
-        BatchSink sink = [&queue](model::SampleBatch&& batch) { queue.Push(std::move(batch)); };
-        st = ScanFile(&shared, &files[i], sink);
+        BatchSink sink = [raw](model::SampleBatch&& batch) { raw->queue->Push(std::move(batch)); };
+        st = ScanFile(&raw->shared, &raw->files[i], sink);
       }
-      if (!st.ok() && st.code() != StatusCode::kCancelled) shared.cancelled = true;
-      shared.bytes_done += files[i].size_bytes;
-      ++shared.files_done;
-      queue.Push(FileDone{i, std::move(st)});
+      if (!st.ok() && st.code() != StatusCode::kCancelled) raw->shared.cancelled = true;
+      raw->shared.bytes_done += raw->files[i].size_bytes;
+      ++raw->shared.files_done;
+      raw->queue->Push(FileDone{i, std::move(st)});
     });
   }
+  return std::unique_ptr<IngestSession>(new IngestSession(std::move(state)));
+}
 
-  // Append on this thread until every file has reported; keep draining after an error so
-  // that no scanner stays blocked on a full queue.
+Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
+                                           const std::string& offsets_dir) {
+  State& s = *state_;
+  MIXTERA_CHECK(!s.finished);
+  s.finished = true;
+  const std::string& name = s.spec.name;
+  auto first_id = writer->ReserveFileIds(static_cast<int64_t>(s.files.size()));
+  Status store_error = first_id.status();
+  const int64_t first_file_id = first_id.ok() ? *first_id : 0;
+  if (!store_error.ok()) s.shared.cancelled = true;
+
   Status first_error;
-  size_t first_error_index = files.size();
-  Status store_error;
-  size_t files_reported = 0;
-  IngestReport report;
-  while (files_reported < files.size()) {
-    QueueItem item = queue.Pop();
-    if (auto* batch = std::get_if<model::SampleBatch>(&item)) {
-      if (store_error.ok() && !shared.cancelled.load()) {
-        store_error = writer->AppendSamples(*batch);
-        if (!store_error.ok()) shared.cancelled = true;
-      }
-      continue;
-    }
-    FileDone& done = std::get<FileDone>(item);
-    ++files_reported;
-    if (!done.status.ok()) {
-      if (done.status.code() != StatusCode::kCancelled && done.index < first_error_index) {
-        first_error_index = done.index;
-        first_error = done.status;
-      }
-      continue;
-    }
-    if (store_error.ok() && !shared.cancelled.load()) {
-      store_error = writer->AddFile(files[done.index]);
-      if (!store_error.ok()) shared.cancelled = true;
-    }
-  }
-  pool.Stop();
-  progress.reset();
+  size_t first_error_index = s.files.size();
+  s.Drain(
+      [&](model::SampleBatch& batch) {
+        if (!store_error.ok() || s.shared.cancelled.load()) return;
+        batch.file_id += first_file_id;
+        store_error = writer->AppendSamples(batch);
+        if (!store_error.ok()) s.shared.cancelled = true;
+      },
+      [&](FileDone& done) {
+        if (!done.status.ok()) {
+          if (done.status.code() != StatusCode::kCancelled && done.index < first_error_index) {
+            first_error_index = done.index;
+            first_error = done.status;
+          }
+          return;
+        }
+        if (!store_error.ok() || s.shared.cancelled.load()) return;
+        model::FileRecord record = s.files[done.index];
+        record.file_id = first_file_id + static_cast<int64_t>(done.index);
+        record.dataset_id = writer->dataset_id();
+        store_error = writer->AddFile(record);
+        if (!store_error.ok()) s.shared.cancelled = true;
+      });
+  s.pool->Stop();
+  s.progress.reset();
   if (!first_error.ok()) return first_error;
-  if (!store_error.ok()) return store_error.WithContext(StrCat("storing dataset '", spec.name, "'"));
+  if (!store_error.ok()) return store_error.WithContext(StrCat("storing dataset '", name, "'"));
 
-  for (const auto& f : files) {
+  IngestReport report;
+  for (size_t i = 0; i < s.files.size(); ++i) {
+    const model::FileRecord& f = s.files[i];
     ++report.num_files;
     report.num_samples += f.num_samples;
     report.num_skipped += f.num_skipped;
     report.bytes_on_disk += f.size_bytes;
+    const int64_t file_id = first_file_id + static_cast<int64_t>(i);
+    for (const char* ext : {".offsets", ".seek"}) {
+      std::string from = StrCat(s.staging_dir, "/", i, ext);
+      std::string to = StrCat(offsets_dir, "/", file_id, ext);
+      if (from == to) continue;
+      if (std::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+        return Status::IOError(StrCat("cannot move '", from, "' to '", to, "': ", std::strerror(errno)));
+      }
+    }
   }
-  report.skipped_examples = std::move(shared.skipped_examples);
-  report.warnings = std::move(shared.warnings);
-  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  report.skipped_examples = std::move(s.shared.skipped_examples);
+  report.warnings = std::move(s.shared.warnings);
+  report.seconds = std::chrono::duration<double>(Clock::now() - s.start).count();
+  return report;
+}
+
+Result<IngestReport> IngestDataset(const model::DatasetSpec& spec, store::DatasetWriter* writer,
+                                   const std::string& offsets_dir, const IngestOptions& options,
+                                   RecordParser* parser) {
+  // Offsets are staged in a subfolder: renaming "<index>" to "<file_id>" in place could
+  // overwrite a file not yet renamed.
+  std::string staging = offsets_dir + "/.staging";
+  if (mkdir(staging.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status::IOError(StrCat("cannot create '", staging, "': ", std::strerror(errno)));
+  }
+  Result<IngestReport> report = Status::Internal("not run");
+  {
+    MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<IngestSession> session,
+                             IngestSession::Start(spec, staging, options, parser));
+    report = session->Finish(writer, offsets_dir);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(staging, ec);
   return report;
 }
 

@@ -68,7 +68,39 @@ struct IngestReport {
   std::vector<std::string> warnings;
 };
 
-// Scans every file of `spec` into `writer` (which the caller commits or drops).
+// A registration in progress. Start() lists the files and starts scanning them at once, so
+// the caller can open the store meanwhile; batches wait in a bounded queue (scanners block
+// when it is full) until Finish() appends them through the writer.
+//
+// Offsets are written to `staging_dir`, named by the file's index in path order; Finish()
+// moves them to `offsets_dir` as "<file_id>.offsets" / "<file_id>.seek".
+// Thread safety: one thread drives a session; the scanners are its own threads.
+class IngestSession {
+ public:
+  // Errors: see IngestDataset (those found before scanning: missing paths, a parser for a
+  // format other than jsonl, a bad field pointer).
+  static Result<std::unique_ptr<IngestSession>> Start(const model::DatasetSpec& spec,
+                                                      const std::string& staging_dir,
+                                                      const IngestOptions& options,
+                                                      RecordParser* parser);
+  // Cancels the scan if Finish() did not run, and joins the scanner threads.
+  ~IngestSession();
+  IngestSession(const IngestSession&) = delete;
+  IngestSession& operator=(const IngestSession&) = delete;
+
+  // Appends every scanned batch and file to `writer` (which the caller commits or drops)
+  // and moves the offsets into `offsets_dir` (which must exist). Call at most once.
+  // Errors: see IngestDataset.
+  Result<IngestReport> Finish(store::DatasetWriter* writer, const std::string& offsets_dir);
+
+ private:
+  struct State;
+  explicit IngestSession(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// Scans every file of `spec` into `writer` (which the caller commits or drops): Start()
+// then Finish(), with `offsets_dir` as the staging folder too.
 // `offsets_dir` must exist; files named "<file_id>.offsets" / "<file_id>.seek" are written
 // there. `parser` (may be null) computes the properties of JSONL records instead of the
 // spec's fields.
