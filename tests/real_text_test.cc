@@ -49,10 +49,10 @@ constexpr int kZstdFrames = 5;
 
 // One corpus record: a real file and the properties the test derives from it.
 struct Record {
-  std::string key;   // WebDataset key ("s00042")
-  std::string text;  // the file's content (valid UTF-8, no NUL)
-  std::string source;  // "include" | "doc"
-  std::string ext;     // the extension without the dot, or "none"
+  std::string key;      // WebDataset key ("s00042")
+  std::string text;     // the file's content (valid UTF-8, no NUL)
+  std::string source;   // "include" | "doc"
+  std::string ext;      // the extension without the dot, or "none"
   int64_t n_lines = 0;  // number of '\n' in text
   std::vector<std::string> tags;
   std::optional<std::string> maybe;  // nullopt: JSON null, or the key left out
@@ -128,13 +128,27 @@ std::string JsonString(std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -236,7 +250,8 @@ std::vector<Record> CollectCorpus() {
   // changelog.Debian.gz of every fourth one.
   const fs::path doc_root = "/usr/share/doc";
   std::vector<fs::path> packages;
-  for (fs::directory_iterator it(doc_root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  for (fs::directory_iterator it(doc_root, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     std::error_code ec2;
     if (!it->is_symlink(ec2) && it->is_directory(ec2)) packages.push_back(it->path());
   }
@@ -246,7 +261,8 @@ std::vector<Record> CollectCorpus() {
     if (num_copyright == kNumDocCopyrights) break;
     const std::string name = pkg.filename().string();
     fs::path copyright = pkg / "copyright";
-    if (!fs::is_regular_file(copyright, ec) || fs::file_size(copyright, ec) > kMaxFileBytes) continue;
+    if (!fs::is_regular_file(copyright, ec) || fs::file_size(copyright, ec) > kMaxFileBytes)
+      continue;
     std::optional<std::string> text = ReadWholeFile(copyright);
     if (!text || !IsValidUtf8(*text)) continue;
     records.push_back(MakeRecord(records.size(), "doc", std::move(*text), "", {name}));
@@ -259,8 +275,8 @@ std::vector<Record> CollectCorpus() {
     std::optional<std::string> log = GunzipWithCli(changelog);
     if (!log || log->size() > kMaxFileBytes || !IsValidUtf8(*log)) continue;
     // "changelog.Debian" after decompression: the extension is "Debian".
-    records.push_back(
-        MakeRecord(records.size(), "doc", std::move(*log), "Debian", {name, "changelog", "debian"}));
+    records.push_back(MakeRecord(records.size(), "doc", std::move(*log), "Debian",
+                                 {name, "changelog", "debian"}));
     ++num_changelog;
   }
   return records;
@@ -273,9 +289,12 @@ std::vector<Record> CollectCorpus() {
 std::string CellText(const duckdb::QueryResult& r, int col, int64_t row) {
   if (r.IsNull(col, row)) return "NULL";
   switch (r.column_kind(col)) {
-    case duckdb::ColumnKind::kString: return std::string(r.GetString(col, row));
-    case duckdb::ColumnKind::kInteger: return std::to_string(r.GetInt64(col, row));
-    case duckdb::ColumnKind::kBoolean: return r.GetBool(col, row) ? "true" : "false";
+    case duckdb::ColumnKind::kString:
+      return std::string(r.GetString(col, row));
+    case duckdb::ColumnKind::kInteger:
+      return std::to_string(r.GetInt64(col, row));
+    case duckdb::ColumnKind::kBoolean:
+      return r.GetBool(col, row) ? "true" : "false";
     case duckdb::ColumnKind::kStringList: {
       std::string out = "[";
       for (int64_t i = 0; i < r.ListSize(col, row); ++i) {
@@ -284,7 +303,8 @@ std::string CellText(const duckdb::QueryResult& r, int col, int64_t row) {
       }
       return out + "]";
     }
-    default: return "<" + r.column_type_name(col) + ">";
+    default:
+      return "<" + r.column_type_name(col) + ">";
   }
 }
 
@@ -298,7 +318,8 @@ Result<Rows> QueryRows(duckdb::Connection* conn, const std::string& sql) {
     if (!more) break;
     for (int64_t row = 0; row < result.chunk_size(); ++row) {
       std::vector<std::string> cells;
-      for (int col = 0; col < result.column_count(); ++col) cells.push_back(CellText(result, col, row));
+      for (int col = 0; col < result.column_count(); ++col)
+        cells.push_back(CellText(result, col, row));
       rows.push_back(std::move(cells));
     }
   }
@@ -309,7 +330,8 @@ Result<Rows> QueryRows(duckdb::Connection* conn, const std::string& sql) {
 Result<std::string> ReadCompressedAt(const std::string& path, model::Compression compression,
                                      const std::vector<formats::SeekPoint>& points, int64_t offset,
                                      int64_t length, int64_t* start_position) {
-  MIXTERA_ASSIGN_OR_RETURN(auto stream, formats::OpenInputStreamAt(path, compression, points, offset));
+  MIXTERA_ASSIGN_OR_RETURN(auto stream,
+                           formats::OpenInputStreamAt(path, compression, points, offset));
   *start_position = stream->position();
   std::string out(static_cast<size_t>(length), '\0');
   size_t got = 0;
@@ -330,8 +352,9 @@ Result<std::string> ReadCompressedAt(const std::string& path, model::Compression
   while (pos < got.size() && pos < want.size() && got[pos] == want[pos]) ++pos;
   size_t from = pos < 20 ? 0 : pos - 20;
   return ::testing::AssertionFailure()
-         << "got " << got.size() << " bytes, want " << want.size() << "; first difference at byte " << pos
-         << ": got \"" << got.substr(from, 60) << "\", want \"" << want.substr(from, 60) << "\"";
+         << "got " << got.size() << " bytes, want " << want.size() << "; first difference at byte "
+         << pos << ": got \"" << got.substr(from, 60) << "\", want \"" << want.substr(from, 60)
+         << "\"";
 }
 
 // ---- The test ----
@@ -340,9 +363,9 @@ enum class Kind { kJsonl, kParquet, kTar };
 
 // One registered variant of the corpus.
 struct Variant {
-  std::string name;   // dataset name
+  std::string name;  // dataset name
   Kind kind = Kind::kJsonl;
-  std::string path;   // pattern relative to the temp dir
+  std::string path;  // pattern relative to the temp dir
   model::Compression compression = model::Compression::kNone;
   int64_t expected_files = 1;
   // For JSONL and tar: per file (by basename), the record index of each physical record
@@ -424,7 +447,8 @@ void RealTextTest::WriteJsonlVariants() {
   fs::create_directories(Join("corpus/zst"));
   fs::create_directories(Join("corpus/xz"));
   fs::create_directories(Join("corpus/bz2"));
-  ASSERT_NO_FATAL_FAILURE(Sh("cd " + Join("work") + " && gzip -n -c gz.0 > ../corpus/gz/all.jsonl.gz"
+  ASSERT_NO_FATAL_FAILURE(Sh("cd " + Join("work") +
+                             " && gzip -n -c gz.0 > ../corpus/gz/all.jsonl.gz"
                              " && gzip -n -c gz.1 >> ../corpus/gz/all.jsonl.gz"));
   std::string zst_cmd = "cd " + Join("work") + " && : > ../corpus/zst/all.jsonl.zst";
   for (int k = 0; k < kZstdFrames; ++k) {
@@ -434,7 +458,8 @@ void RealTextTest::WriteJsonlVariants() {
     zst_cmd += " && zstd -q -c zst." + std::to_string(k) + " >> ../corpus/zst/all.jsonl.zst";
   }
   ASSERT_NO_FATAL_FAILURE(Sh(zst_cmd));
-  ASSERT_NO_FATAL_FAILURE(Sh("cd " + Join("work") + " && xz -1 -T1 -c all.jsonl > ../corpus/xz/all.jsonl.xz"
+  ASSERT_NO_FATAL_FAILURE(Sh("cd " + Join("work") +
+                             " && xz -1 -T1 -c all.jsonl > ../corpus/xz/all.jsonl.xz"
                              " && bzip2 -1 -c all.jsonl > ../corpus/bz2/all.jsonl.bz2"));
   struct C {
     const char* name;
@@ -445,7 +470,8 @@ void RealTextTest::WriteJsonlVariants() {
                      C{"zst", "all.jsonl.zst", model::Compression::kZstd},
                      C{"xz", "all.jsonl.xz", model::Compression::kXz},
                      C{"bz2", "all.jsonl.bz2", model::Compression::kBzip2}}) {
-    Variant v{c.name, Kind::kJsonl, std::string("corpus/") + c.name + "/" + c.file, c.compression, 1};
+    Variant v{c.name, Kind::kJsonl, std::string("corpus/") + c.name + "/" + c.file, c.compression,
+              1};
     v.records[c.file] = all_records;
     v.data[c.file] = all;
     variants_.push_back(std::move(v));
@@ -464,8 +490,8 @@ void RealTextTest::WriteParquet() {
       "'VARCHAR', n_lines: 'BIGINT', tags: 'VARCHAR[]', maybe: 'VARCHAR'})) TO " +
       duckdb::QuoteLiteral(parquet) + " (FORMAT parquet, ROW_GROUP_SIZE 100)"));
   // A sanity check of the independent path itself.
-  ASSERT_OK_AND_ASSIGN(int64_t rows,
-                       conn.QueryInt64("SELECT count(*) FROM read_parquet(" + duckdb::QuoteLiteral(parquet) + ")"));
+  ASSERT_OK_AND_ASSIGN(int64_t rows, conn.QueryInt64("SELECT count(*) FROM read_parquet(" +
+                                                     duckdb::QuoteLiteral(parquet) + ")"));
   ASSERT_EQ(rows, static_cast<int64_t>(recs_.size()));
   variants_.push_back(Variant{"parquet", Kind::kParquet, "corpus/parquet/all.parquet",
                               model::Compression::kNone, 1});
@@ -484,8 +510,9 @@ void RealTextTest::WriteTars() {
   fs::create_directories(Join("corpus/wds"));
   fs::create_directories(Join("corpus/wds_gz"));
   ASSERT_NO_FATAL_FAILURE(Sh("tar -cf " + Join("corpus/wds/all.tar") + " -C " + Join("work/wds") +
-                             " -T " + Join("work/wds.list") + " && gzip -n -c " + Join("corpus/wds/all.tar") +
-                             " > " + Join("corpus/wds_gz/all.tar.gz")));
+                             " -T " + Join("work/wds.list") + " && gzip -n -c " +
+                             Join("corpus/wds/all.tar") + " > " +
+                             Join("corpus/wds_gz/all.tar.gz")));
   std::string tar = testing::ReadFile(Join("corpus/wds/all.tar"));
   std::vector<int> order;
   for (size_t i = 0; i < recs_.size(); ++i) order.push_back(static_cast<int>(i));
@@ -509,9 +536,12 @@ void RealTextTest::RegisterAll() {
   const int64_t n = static_cast<int64_t>(recs_.size());
   for (Variant& v : variants_) {
     SCOPED_TRACE(v.name);
-    const char* format = v.kind == Kind::kJsonl ? "jsonl" : v.kind == Kind::kParquet ? "parquet" : "webdataset";
+    const char* format = v.kind == Kind::kJsonl     ? "jsonl"
+                         : v.kind == Kind::kParquet ? "parquet"
+                                                    : "webdataset";
     const char* text = v.kind == Kind::kTar ? "txt" : "text";
-    std::string yaml = "name: " + v.name + "\nformat: " + format + "\npath: " + v.path + "\ntext: " + text +
+    std::string yaml = "name: " + v.name + "\nformat: " + format + "\npath: " + v.path +
+                       "\ntext: " + text +
                        "\nproperties:\n"
                        "  source: {type: enum, values: [include, doc]}\n"
                        "  ext: string\n"
@@ -548,14 +578,16 @@ void RealTextTest::RegisterAll() {
       ASSERT_EQ(v.records.count(base), 1u) << "unexpected file " << f.path;
       const std::vector<int>& records = v.records[base];
       EXPECT_EQ(f.num_records, static_cast<int64_t>(records.size()));
-      EXPECT_EQ(f.num_samples, std::count_if(records.begin(), records.end(), [](int r) { return r >= 0; }));
+      EXPECT_EQ(f.num_samples,
+                std::count_if(records.begin(), records.end(), [](int r) { return r >= 0; }));
       if (v.compression == model::Compression::kZstd) {
         EXPECT_EQ(f.num_seek_points, kZstdFrames - 1);
       }
       if (v.compression == model::Compression::kGzip) {
         // A checkpoint about every kGzipCheckpointInterval bytes (at the next deflate block
         // boundary, so the spacing is somewhat larger).
-        EXPECT_GE(f.num_seek_points, static_cast<int64_t>(v.data[base].size()) / (2 * kGzipCheckpointInterval));
+        EXPECT_GE(f.num_seek_points,
+                  static_cast<int64_t>(v.data[base].size()) / (2 * kGzipCheckpointInterval));
       }
     }
     EXPECT_EQ(info.total_bytes, total_bytes);
@@ -571,17 +603,20 @@ void RealTextTest::CheckOffsets(const Variant& v) {
     const std::vector<int>& records = v.records.at(base);
     const std::string& data = v.data.at(base);
     const std::string dir = mx_ + "/offsets/" + std::to_string(v.dataset_id) + "/";
-    ASSERT_OK_AND_ASSIGN(auto offsets, formats::OffsetsReader::Open(dir + std::to_string(f.file_id) + ".offsets"));
+    ASSERT_OK_AND_ASSIGN(
+        auto offsets, formats::OffsetsReader::Open(dir + std::to_string(f.file_id) + ".offsets"));
     ASSERT_EQ(offsets->num_records(), static_cast<int64_t>(records.size()));
     std::vector<formats::SeekPoint> points;
     if (f.compression != model::Compression::kNone) {
-      ASSERT_OK_AND_ASSIGN(points, formats::ReadSeekPoints(dir + std::to_string(f.file_id) + ".seek"));
+      ASSERT_OK_AND_ASSIGN(points,
+                           formats::ReadSeekPoints(dir + std::to_string(f.file_id) + ".seek"));
       EXPECT_EQ(static_cast<int64_t>(points.size()), f.num_seek_points);
     }
     // xz and bz2 have no seek points: each positioned read decodes from the start, so only
     // every 50th record (and the last) goes through OpenInputStreamAt; all of them are
     // compared with the bytes the test wrote.
-    const bool slow = f.compression == model::Compression::kXz || f.compression == model::Compression::kBzip2;
+    const bool slow =
+        f.compression == model::Compression::kXz || f.compression == model::Compression::kBzip2;
     int fd = -1;
     if (f.compression == model::Compression::kNone) {
       fd = ::open(f.path.c_str(), O_RDONLY);
@@ -605,7 +640,8 @@ void RealTextTest::CheckOffsets(const Variant& v) {
         ASSERT_EQ(::pread(fd, got.data(), got.size(), e.offset), static_cast<ssize_t>(got.size()));
       } else if (!slow || i % 50 == 0 || i + 1 == records.size()) {
         int64_t start = -1;
-        ASSERT_OK_AND_ASSIGN(got, ReadCompressedAt(f.path, f.compression, points, e.offset, e.length, &start));
+        ASSERT_OK_AND_ASSIGN(
+            got, ReadCompressedAt(f.path, f.compression, points, e.offset, e.length, &start));
         EXPECT_EQ(start, e.offset);
       } else {
         got = span;
@@ -624,7 +660,8 @@ void RealTextTest::CheckOffsets(const Variant& v) {
         EXPECT_NE(span.find(r.key + ".txt"), std::string::npos);
         EXPECT_NE(span.find("\"n_lines\": " + std::to_string(r.n_lines)), std::string::npos);
         ASSERT_GE(span.size(), r.text.size());
-        EXPECT_TRUE(SameBytes(span.substr(span.size() - r.text.size()), r.text)) << "the span ends with the text";
+        EXPECT_TRUE(SameBytes(span.substr(span.size() - r.text.size()), r.text))
+            << "the span ends with the text";
       }
       if (NumFailures() > 20) FAIL() << "too many failures, stopping";
     }
@@ -656,7 +693,8 @@ void RealTextTest::CheckStore() {
   ASSERT_OK_AND_ASSIGN(auto conn, db.Connect());
 
   // Groups rows (dataset, value, count) into dataset -> value -> count.
-  auto grouped = [&](const std::string& sql) -> std::map<std::string, std::map<std::string, int64_t>> {
+  auto grouped =
+      [&](const std::string& sql) -> std::map<std::string, std::map<std::string, int64_t>> {
     std::map<std::string, std::map<std::string, int64_t>> out;
     auto rows = QueryRows(&conn, sql);
     EXPECT_TRUE(rows.ok()) << rows.status().ToString() << "\n" << sql;
@@ -666,22 +704,28 @@ void RealTextTest::CheckStore() {
   };
   auto by_source = grouped("SELECT dataset, source, count(*) FROM samples GROUP BY ALL");
   auto by_ext = grouped("SELECT dataset, ext, count(*) FROM samples GROUP BY ALL");
-  auto by_tag = grouped("SELECT dataset, t, count(*) FROM (SELECT dataset, unnest(tags) AS t FROM samples) GROUP BY ALL");
-  auto by_maybe = grouped("SELECT dataset, maybe, count(*) FROM samples WHERE maybe IS NOT NULL GROUP BY ALL");
+  auto by_tag = grouped(
+      "SELECT dataset, t, count(*) FROM (SELECT dataset, unnest(tags) AS t FROM samples) GROUP BY "
+      "ALL");
+  auto by_maybe =
+      grouped("SELECT dataset, maybe, count(*) FROM samples WHERE maybe IS NOT NULL GROUP BY ALL");
   ASSERT_OK_AND_ASSIGN(
       Rows totals,
-      QueryRows(&conn,
-                "SELECT dataset, count(*), sum(n_lines)::BIGINT, count(*) FILTER (WHERE maybe IS NULL), "
-                "sum(len(tags))::BIGINT, count(DISTINCT (file_id, sample_id)) FROM samples GROUP BY ALL"));
+      QueryRows(
+          &conn,
+          "SELECT dataset, count(*), sum(n_lines)::BIGINT, count(*) FILTER (WHERE maybe IS NULL), "
+          "sum(len(tags))::BIGINT, count(DISTINCT (file_id, sample_id)) FROM samples GROUP BY "
+          "ALL"));
   std::map<std::string, std::vector<std::string>> totals_by_dataset;
   for (auto& row : totals) totals_by_dataset[row[0]] = row;
   EXPECT_EQ(totals_by_dataset.size(), variants_.size());
 
   ASSERT_OK_AND_ASSIGN(
       Rows samples,
-      QueryRows(&conn,
-                "SELECT s.dataset, f.path, s.sample_id, s.source, s.ext, s.n_lines, s.tags, s.maybe "
-                "FROM samples s JOIN files f ON f.file_id = s.file_id"));
+      QueryRows(
+          &conn,
+          "SELECT s.dataset, f.path, s.sample_id, s.source, s.ext, s.n_lines, s.tags, s.maybe "
+          "FROM samples s JOIN files f ON f.file_id = s.file_id"));
   std::map<std::string, std::vector<const std::vector<std::string>*>> samples_by_dataset;
   for (const auto& row : samples) samples_by_dataset[row[0]].push_back(&row);
 
@@ -706,7 +750,8 @@ void RealTextTest::CheckStore() {
     std::set<std::pair<std::string, int64_t>> positions;
     int mismatches = 0;
     for (const auto* row : samples_by_dataset[v.name]) {
-      std::string tuple = (*row)[3] + "|" + (*row)[4] + "|" + (*row)[5] + "|" + (*row)[6] + "|" + (*row)[7];
+      std::string tuple =
+          (*row)[3] + "|" + (*row)[4] + "|" + (*row)[5] + "|" + (*row)[6] + "|" + (*row)[7];
       ++seen[tuple];
       if (v.kind == Kind::kParquet) continue;
       std::string base = fs::path((*row)[1]).filename().string();
@@ -733,7 +778,8 @@ void RealTextTest::CheckStore() {
         auto it = other.find(tuple);
         int64_t other_count = it == other.end() ? 0 : it->second;
         if (other_count != count && side == &seen && ++differences <= 5) {
-          ADD_FAILURE() << "store has " << count << " samples " << tuple << ", want " << other_count;
+          ADD_FAILURE() << "store has " << count << " samples " << tuple << ", want "
+                        << other_count;
         } else if (other_count == 0 && side == &tuples && ++differences <= 5) {
           ADD_FAILURE() << "store has no sample " << tuple << ", want " << count;
         }

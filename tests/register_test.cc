@@ -76,9 +76,9 @@ TEST_F(RegisterTest, JsonlSampleIdsAreLineIndicesAndOffsetsGiveExactBytes) {
   ASSERT_OK_AND_ASSIGN(auto files, engine_->ListFiles("a"));
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].num_records, 4);  // the blank line keeps its index
-  ASSERT_OK_AND_ASSIGN(auto offsets, formats::OffsetsReader::Open(
-                                         engine_->OffsetsDir(info.dataset_id) + "/" +
-                                         std::to_string(files[0].file_id) + ".offsets"));
+  ASSERT_OK_AND_ASSIGN(auto offsets,
+                       formats::OffsetsReader::Open(engine_->OffsetsDir(info.dataset_id) + "/" +
+                                                    std::to_string(files[0].file_id) + ".offsets"));
   std::string data = kLines;
   std::vector<std::string> lines = {"{\"text\": \"alpha\", \"lang\": \"en\", \"n\": 1}", "",
                                     "{\"text\": \"beta\", \"lang\": \"de\", \"n\": 2}\r",
@@ -91,9 +91,12 @@ TEST_F(RegisterTest, JsonlSampleIdsAreLineIndicesAndOffsetsGiveExactBytes) {
 
 TEST_F(RegisterTest, EveryCompressionGivesTheSameSamplesAndDecompressedOffsets) {
   WriteFile(dir_.Join("c/plain.jsonl"), kLines);
-  Sh("cd " + dir_.Join("c") + " && gzip -k -c plain.jsonl > g.jsonl.gz && zstd -q -c plain.jsonl > z.jsonl.zst"
-     " && xz -c plain.jsonl > x.jsonl.xz && bzip2 -c plain.jsonl > b.jsonl.bz2 && cp g.jsonl.gz g_noext");
-  ASSERT_OK_AND_ASSIGN(auto report, Register("name: c\nformat: jsonl\npath: c\nproperties: {lang: string}\n"));
+  Sh("cd " + dir_.Join("c") +
+     " && gzip -k -c plain.jsonl > g.jsonl.gz && zstd -q -c plain.jsonl > z.jsonl.zst"
+     " && xz -c plain.jsonl > x.jsonl.xz && bzip2 -c plain.jsonl > b.jsonl.bz2 && cp g.jsonl.gz "
+     "g_noext");
+  ASSERT_OK_AND_ASSIGN(auto report,
+                       Register("name: c\nformat: jsonl\npath: c\nproperties: {lang: string}\n"));
   EXPECT_EQ(report.num_files, 6);
   EXPECT_EQ(report.num_samples, 18);
   ASSERT_OK_AND_ASSIGN(auto info, engine_->GetDataset("c"));
@@ -106,11 +109,12 @@ TEST_F(RegisterTest, EveryCompressionGivesTheSameSamplesAndDecompressedOffsets) 
     std::string base = fs::path(f.path).filename().string();
     EXPECT_EQ(f.compression, expected[base]) << base;
     EXPECT_EQ(f.num_samples, 3);
-    ASSERT_OK_AND_ASSIGN(auto offsets, formats::OffsetsReader::Open(
-                                           engine_->OffsetsDir(info.dataset_id) + "/" +
-                                           std::to_string(f.file_id) + ".offsets"));
+    ASSERT_OK_AND_ASSIGN(auto offsets,
+                         formats::OffsetsReader::Open(engine_->OffsetsDir(info.dataset_id) + "/" +
+                                                      std::to_string(f.file_id) + ".offsets"));
     ASSERT_OK_AND_ASSIGN(auto e, offsets->Get(2));
-    EXPECT_EQ(std::string(kLines).substr(e.offset, e.length), "{\"text\": \"beta\", \"lang\": \"de\", \"n\": 2}\r");
+    EXPECT_EQ(std::string(kLines).substr(e.offset, e.length),
+              "{\"text\": \"beta\", \"lang\": \"de\", \"n\": 2}\r");
   }
 }
 
@@ -124,17 +128,21 @@ struct BadCase {
 
 TEST_F(RegisterTest, BadRecordsFailWithFileAndLine) {
   std::vector<BadCase> cases = {
-      {"malformed", "{\"n\": 1}\n{\"n\": 2,}\n", "{n: int}", StatusCode::kCorruption, "line 2: malformed JSON"},
-      {"utf8", "{\"n\": 1, \"s\": \"ok\"}\n{\"n\": 2, \"s\": \"\xff\xfe\"}\n", "{n: int}", StatusCode::kCorruption,
-       "line 2: invalid UTF-8"},
+      {"malformed", "{\"n\": 1}\n{\"n\": 2,}\n", "{n: int}", StatusCode::kCorruption,
+       "line 2: malformed JSON"},
+      {"utf8", "{\"n\": 1, \"s\": \"ok\"}\n{\"n\": 2, \"s\": \"\xff\xfe\"}\n", "{n: int}",
+       StatusCode::kCorruption, "line 2: invalid UTF-8"},
       {"intstring", "{\"n\": \"123\"}\n", "{n: int}", StatusCode::kInvalidArgument,
        "line 1: property 'n' (int): expected an integer, got string \"123\""},
-      {"intfloat", "{\"n\": 1}\n\n{\"n\": 3.0}\n", "{n: int}", StatusCode::kInvalidArgument, "line 3:"},
+      {"intfloat", "{\"n\": 1}\n\n{\"n\": 3.0}\n", "{n: int}", StatusCode::kInvalidArgument,
+       "line 3:"},
       {"missing", "{\"n\": 1}\n{\"m\": 1}\n", "{n: int}", StatusCode::kInvalidArgument,
        "line 2: property 'n' is missing or null and not nullable"},
       {"enum", "{\"l\": \"MIT\"}\n{\"l\": \"WTFPL\"}\n", "{l: {type: enum, values: [MIT]}}",
-       StatusCode::kInvalidArgument, "line 2: property 'l': value \"WTFPL\" is not one of the enum values"},
-      {"notobject", "[1, 2]\n", "{n: int}", StatusCode::kCorruption, "line 1: expected a JSON object"},
+       StatusCode::kInvalidArgument,
+       "line 2: property 'l': value \"WTFPL\" is not one of the enum values"},
+      {"notobject", "[1, 2]\n", "{n: int}", StatusCode::kCorruption,
+       "line 1: expected a JSON object"},
       {"empty", "", "{n: int}", StatusCode::kInvalidArgument, "file is empty"},
   };
   for (const auto& c : cases) {
@@ -151,8 +159,9 @@ TEST_F(RegisterTest, BadRecordsFailWithFileAndLine) {
 
 TEST_F(RegisterTest, SkipModeCountsAndReportsBadRecords) {
   WriteFile(dir_.Join("s/a.jsonl"), "{\"n\": 1}\n{\"n\": \"x\"}\nnot json\n{\"n\": 4}\n");
-  ASSERT_OK_AND_ASSIGN(auto report, Register("name: s\nformat: jsonl\npath: s/a.jsonl\non_error: skip\n"
-                                             "properties: {n: int}\n"));
+  ASSERT_OK_AND_ASSIGN(auto report,
+                       Register("name: s\nformat: jsonl\npath: s/a.jsonl\non_error: skip\n"
+                                "properties: {n: int}\n"));
   EXPECT_EQ(report.num_samples, 2);
   EXPECT_EQ(report.num_skipped, 2);
   ASSERT_EQ(report.skipped_examples.size(), 2u);
@@ -165,7 +174,8 @@ TEST_F(RegisterTest, SkipModeCountsAndReportsBadRecords) {
 
 TEST_F(RegisterTest, TruncatedCompressedFilesAreCorruption) {
   std::string big;
-  for (int i = 0; i < 20000; ++i) big += "{\"n\": " + std::to_string(i) + ", \"text\": \"some words here\"}\n";
+  for (int i = 0; i < 20000; ++i)
+    big += "{\"n\": " + std::to_string(i) + ", \"text\": \"some words here\"}\n";
   WriteFile(dir_.Join("t/src.jsonl"), big);
   for (std::string tool : {"gzip", "zstd", "xz", "bzip2"}) {
     std::string out = dir_.Join("t/" + tool + ".jsonl.c");
@@ -173,7 +183,8 @@ TEST_F(RegisterTest, TruncatedCompressedFilesAreCorruption) {
     std::uintmax_t size = fs::file_size(out + ".full");
     fs::copy_file(out + ".full", out);
     fs::resize_file(out, size / 2);
-    auto r = Register("name: t" + tool + "\nformat: jsonl\npath: " + out + "\nproperties: {n: int}\n");
+    auto r =
+        Register("name: t" + tool + "\nformat: jsonl\npath: " + out + "\nproperties: {n: int}\n");
     SCOPED_TRACE(tool);
     EXPECT_STATUS(r, StatusCode::kCorruption, out);
     ExpectNothingRegistered("t" + tool);
@@ -185,7 +196,8 @@ TEST_F(RegisterTest, MissingPathsAndDuplicateNames) {
                 "matches no files");
   WriteFile(dir_.Join("dup/a.jsonl"), "{\"n\": 1}\n");
   ASSERT_OK(Register("name: dup\nformat: jsonl\npath: dup\n"));
-  EXPECT_STATUS(Register("name: dup\nformat: jsonl\npath: dup\n"), StatusCode::kAlreadyExists, "already exists");
+  EXPECT_STATUS(Register("name: dup\nformat: jsonl\npath: dup\n"), StatusCode::kAlreadyExists,
+                "already exists");
 }
 
 TEST_F(RegisterTest, PropertyTypesAreGlobalAcrossDatasets) {
@@ -205,31 +217,37 @@ TEST_F(RegisterTest, WebDatasetTarPropertiesFromJsonAndTextMembers) {
   WriteFile(dir_.Join("w/src/s1.json"), "{\"category\": \"dog\", \"w\": 6}");
   WriteFile(dir_.Join("w/src/s1.txt"), "a dog");
   WriteFile(dir_.Join("w/src/s1.cls"), "4\n");
-  Sh("cd " + dir_.Join("w/src") + " && tar cf ../a.tar s0.json s0.txt s0.cls s1.json s1.txt s1.cls");
-  ASSERT_OK_AND_ASSIGN(auto report,
-                       Register("name: w\nformat: webdataset\npath: w/a.tar\ntext: txt\n"
-                                "properties: {category: string, w: int, label: {type: int, field: cls}}\n"));
+  Sh("cd " + dir_.Join("w/src") +
+     " && tar cf ../a.tar s0.json s0.txt s0.cls s1.json s1.txt s1.cls");
+  ASSERT_OK_AND_ASSIGN(
+      auto report,
+      Register("name: w\nformat: webdataset\npath: w/a.tar\ntext: txt\n"
+               "properties: {category: string, w: int, label: {type: int, field: cls}}\n"));
   EXPECT_EQ(report.num_samples, 2);
   ASSERT_OK_AND_ASSIGN(auto info, engine_->GetDataset("w"));
   ASSERT_OK_AND_ASSIGN(auto files, engine_->ListFiles("w"));
-  ASSERT_OK_AND_ASSIGN(auto offsets, formats::OffsetsReader::Open(engine_->OffsetsDir(info.dataset_id) + "/" +
-                                                                  std::to_string(files[0].file_id) + ".offsets"));
+  ASSERT_OK_AND_ASSIGN(auto offsets,
+                       formats::OffsetsReader::Open(engine_->OffsetsDir(info.dataset_id) + "/" +
+                                                    std::to_string(files[0].file_id) + ".offsets"));
   ASSERT_OK_AND_ASSIGN(auto e1, offsets->Get(1));
   std::string tar = testing::ReadFile(dir_.Join("w/a.tar"));
   std::string span = tar.substr(e1.offset, e1.length);
-  EXPECT_EQ(span.substr(0, 7), "s1.json");  // starts at the first member's header
+  EXPECT_EQ(span.substr(0, 7), "s1.json");         // starts at the first member's header
   EXPECT_EQ(span.substr(span.size() - 2), "4\n");  // ends with the last member's data
 
   // A bad member value is located by sample key; a truncated tar names the member.
   WriteFile(dir_.Join("w/src/s1.cls"), "four\n");
-  Sh("cd " + dir_.Join("w/src") + " && tar cf ../b.tar s0.json s0.txt s0.cls s1.json s1.txt s1.cls");
+  Sh("cd " + dir_.Join("w/src") +
+     " && tar cf ../b.tar s0.json s0.txt s0.cls s1.json s1.txt s1.cls");
   EXPECT_STATUS(Register("name: wb\nformat: webdataset\npath: w/b.tar\n"
                          "properties: {label: {type: int, field: cls}}\n"),
-                StatusCode::kInvalidArgument, "sample 's1': property 'label' (int): expected an integer");
+                StatusCode::kInvalidArgument,
+                "sample 's1': property 'label' (int): expected an integer");
   fs::copy_file(dir_.Join("w/a.tar"), dir_.Join("w/t.tar"));
   fs::resize_file(dir_.Join("w/t.tar"), 512 * 3 + 100);
-  EXPECT_STATUS(Register("name: wt\nformat: webdataset\npath: w/t.tar\nproperties: {category: string}\n"),
-                StatusCode::kCorruption, "t.tar");
+  EXPECT_STATUS(
+      Register("name: wt\nformat: webdataset\npath: w/t.tar\nproperties: {category: string}\n"),
+      StatusCode::kCorruption, "t.tar");
   ExpectNothingRegistered("wt");
 }
 
@@ -275,24 +293,29 @@ TEST_F(RegisterTest, ParquetRowsWrongColumnsAndCorruptFiles) {
   {
     ASSERT_OK_AND_ASSIGN(auto db, duckdb::Database::Open(":memory:"));
     ASSERT_OK_AND_ASSIGN(auto conn, db.Connect());
-    ASSERT_OK(conn.Execute("COPY (SELECT i AS n, CASE WHEN i % 3 = 0 THEN 'a' ELSE 'b' END AS cat, "
-                           "'text ' || i AS text FROM range(1000) t(i)) TO '" + dir_.Join("p/good.parquet") +
-                           "' (FORMAT parquet, ROW_GROUP_SIZE 100)"));
+    ASSERT_OK(
+        conn.Execute("COPY (SELECT i AS n, CASE WHEN i % 3 = 0 THEN 'a' ELSE 'b' END AS cat, "
+                     "'text ' || i AS text FROM range(1000) t(i)) TO '" +
+                     dir_.Join("p/good.parquet") + "' (FORMAT parquet, ROW_GROUP_SIZE 100)"));
   }
-  ASSERT_OK_AND_ASSIGN(auto report, Register("name: p\nformat: parquet\npath: p/good.parquet\ntext: text\n"
-                                             "properties: {n: int, cat: {type: enum, values: [a, b]}}\n"));
+  ASSERT_OK_AND_ASSIGN(auto report,
+                       Register("name: p\nformat: parquet\npath: p/good.parquet\ntext: text\n"
+                                "properties: {n: int, cat: {type: enum, values: [a, b]}}\n"));
   EXPECT_EQ(report.num_samples, 1000);
-  EXPECT_STATUS(Register("name: p2\nformat: parquet\npath: p/good.parquet\nproperties: {cat: int}\n"),
-                StatusCode::kInvalidArgument, "cat");
-  EXPECT_STATUS(Register("name: p3\nformat: parquet\npath: p/good.parquet\nproperties: {colour: string}\n"),
-                StatusCode::kInvalidArgument, "colour");
+  EXPECT_STATUS(
+      Register("name: p2\nformat: parquet\npath: p/good.parquet\nproperties: {cat: int}\n"),
+      StatusCode::kInvalidArgument, "cat");
+  EXPECT_STATUS(
+      Register("name: p3\nformat: parquet\npath: p/good.parquet\nproperties: {colour: string}\n"),
+      StatusCode::kInvalidArgument, "colour");
   EXPECT_STATUS(Register("name: p4\nformat: parquet\npath: p/good.parquet\n"
                          "properties: {cat: {type: enum, values: [a]}}\n"),
                 StatusCode::kInvalidArgument, "row 1");
   std::string data = testing::ReadFile(dir_.Join("p/good.parquet"));
   WriteFile(dir_.Join("p/corrupt.parquet"), data.substr(0, data.size() / 2));
-  EXPECT_STATUS(Register("name: p5\nformat: parquet\npath: p/corrupt.parquet\nproperties: {n: int}\n"),
-                StatusCode::kCorruption, "corrupt.parquet");
+  EXPECT_STATUS(
+      Register("name: p5\nformat: parquet\npath: p/corrupt.parquet\nproperties: {n: int}\n"),
+      StatusCode::kCorruption, "corrupt.parquet");
   ExpectNothingRegistered("p5");
 }
 

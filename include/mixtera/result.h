@@ -20,7 +20,7 @@ class [[nodiscard]] Result {
  public:
   // Implicit from a value and from an error status, so functions can `return value;` and
   // `return Status::NotFound(...)`.
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.ok()) status_ = Status::Internal("Result constructed from an OK status");
   }

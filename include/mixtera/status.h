@@ -21,17 +21,17 @@ namespace mixtera {
 // The numeric values are stable: they cross the Python boundary.
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument = 1,    // bad spec, options or request; the caller must change the input
-  kNotFound = 2,           // unknown dataset, file, job or property; a missing path
-  kAlreadyExists = 3,      // dataset or job registered twice
-  kOutOfRange = 4,         // reading past the end
-  kFailedPrecondition = 5, // wrong state (e.g. a file changed since registration)
-  kUnavailable = 6,        // server unreachable; safe to retry
-  kCancelled = 7,          // the caller or a shutdown stopped the operation
-  kIOError = 8,            // the OS or file system failed
-  kCorruption = 9,         // malformed record, truncated archive, corrupt file
-  kUnimplemented = 10,     // a format or feature that does not exist yet
-  kInternal = 11,          // a bug: an invariant broke
+  kInvalidArgument = 1,     // bad spec, options or request; the caller must change the input
+  kNotFound = 2,            // unknown dataset, file, job or property; a missing path
+  kAlreadyExists = 3,       // dataset or job registered twice
+  kOutOfRange = 4,          // reading past the end
+  kFailedPrecondition = 5,  // wrong state (e.g. a file changed since registration)
+  kUnavailable = 6,         // server unreachable; safe to retry
+  kCancelled = 7,           // the caller or a shutdown stopped the operation
+  kIOError = 8,             // the OS or file system failed
+  kCorruption = 9,          // malformed record, truncated archive, corrupt file
+  kUnimplemented = 10,      // a format or feature that does not exist yet
+  kInternal = 11,           // a bug: an invariant broke
 };
 
 // Returns the name of `code` without the leading k ("InvalidArgument").
@@ -49,9 +49,13 @@ class [[nodiscard]] Status {
   Status& operator=(Status&& other) noexcept = default;
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {StatusCode::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {StatusCode::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
-  static Status AlreadyExists(std::string msg) { return {StatusCode::kAlreadyExists, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) {
+    return {StatusCode::kAlreadyExists, std::move(msg)};
+  }
   static Status OutOfRange(std::string msg) { return {StatusCode::kOutOfRange, std::move(msg)}; }
   static Status FailedPrecondition(std::string msg) {
     return {StatusCode::kFailedPrecondition, std::move(msg)};
@@ -60,7 +64,9 @@ class [[nodiscard]] Status {
   static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
   static Status IOError(std::string msg) { return {StatusCode::kIOError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {StatusCode::kCorruption, std::move(msg)}; }
-  static Status Unimplemented(std::string msg) { return {StatusCode::kUnimplemented, std::move(msg)}; }
+  static Status Unimplemented(std::string msg) {
+    return {StatusCode::kUnimplemented, std::move(msg)};
+  }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
   bool ok() const { return state_ == nullptr; }

@@ -50,7 +50,8 @@ class PyEngine {
     auto spec = ingest::ParseDatasetSpec(spec_text, base_dir);
     if (!spec.ok()) ThrowStatus(origin.empty() ? spec.status() : spec.status().WithContext(origin));
     std::unique_ptr<PyRecordParser> record_parser;
-    if (!parser.is_none()) record_parser = std::make_unique<PyRecordParser>(parser, spec->properties);
+    if (!parser.is_none())
+      record_parser = std::make_unique<PyRecordParser>(parser, spec->properties);
     ingest::IngestOptions options;
     options.show_progress = StderrIsTerminal();
     options.num_threads = num_threads;
@@ -90,9 +91,10 @@ class PyEngine {
     auto report = Locked([&] { return engine_->Verify(name); });
     std::vector<std::string> changes;
     for (const auto& c : report.changes) {
-      changes.push_back(StrCat("{\"dataset\":", JsonQuote(c.dataset), ",\"path\":", JsonQuote(c.path),
-                               ",\"change\":", JsonQuote(c.change), ",\"registered_size_bytes\":",
-                               c.registered_size_bytes, ",\"current_size_bytes\":", c.current_size_bytes,
+      changes.push_back(StrCat("{\"dataset\":", JsonQuote(c.dataset),
+                               ",\"path\":", JsonQuote(c.path), ",\"change\":", JsonQuote(c.change),
+                               ",\"registered_size_bytes\":", c.registered_size_bytes,
+                               ",\"current_size_bytes\":", c.current_size_bytes,
                                ",\"registered_mtime_ns\":", c.registered_mtime_ns,
                                ",\"current_mtime_ns\":", c.current_mtime_ns, "}"));
     }

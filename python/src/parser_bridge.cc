@@ -45,7 +45,8 @@ ingest::LooseValue Convert(const py::handle& v, std::string* error) {
     std::vector<std::string> items;
     for (const py::handle& item : v) {
       if (!PyUnicode_Check(item.ptr())) {
-        *error = StrCat("list items must be str, got ", std::string(py::str(item.get_type().attr("__name__"))));
+        *error = StrCat("list items must be str, got ",
+                        std::string(py::str(item.get_type().attr("__name__"))));
         return std::monostate{};
       }
       items.push_back(item.cast<std::string>());
@@ -81,7 +82,8 @@ Status PyRecordParser::ParseBatch(const std::vector<Record>& records,
         std::string key = py::str(kv.first);
         auto it = index.find(key);
         if (it == index.end()) {
-          (*errors)[r] = Status::InvalidArgument(StrCat("parser returned unknown property '", key, "'"));
+          (*errors)[r] =
+              Status::InvalidArgument(StrCat("parser returned unknown property '", key, "'"));
           break;
         }
         std::string error;

@@ -7,18 +7,41 @@ namespace py = pybind11;
 void ThrowStatus(const Status& status) {
   const char* name = "MixteraError";
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: name = "InvalidArgumentError"; break;
-    case StatusCode::kNotFound: name = "NotFoundError"; break;
-    case StatusCode::kAlreadyExists: name = "AlreadyExistsError"; break;
-    case StatusCode::kOutOfRange: name = "OutOfRangeError"; break;
-    case StatusCode::kFailedPrecondition: name = "FailedPreconditionError"; break;
-    case StatusCode::kUnavailable: name = "UnavailableError"; break;
-    case StatusCode::kCancelled: name = "CancelledError"; break;
-    case StatusCode::kIOError: name = "MixteraIOError"; break;
-    case StatusCode::kCorruption: name = "CorruptionError"; break;
-    case StatusCode::kUnimplemented: name = "UnimplementedError"; break;
-    case StatusCode::kInternal: name = "InternalError"; break;
-    case StatusCode::kOk: break;
+    case StatusCode::kInvalidArgument:
+      name = "InvalidArgumentError";
+      break;
+    case StatusCode::kNotFound:
+      name = "NotFoundError";
+      break;
+    case StatusCode::kAlreadyExists:
+      name = "AlreadyExistsError";
+      break;
+    case StatusCode::kOutOfRange:
+      name = "OutOfRangeError";
+      break;
+    case StatusCode::kFailedPrecondition:
+      name = "FailedPreconditionError";
+      break;
+    case StatusCode::kUnavailable:
+      name = "UnavailableError";
+      break;
+    case StatusCode::kCancelled:
+      name = "CancelledError";
+      break;
+    case StatusCode::kIOError:
+      name = "MixteraIOError";
+      break;
+    case StatusCode::kCorruption:
+      name = "CorruptionError";
+      break;
+    case StatusCode::kUnimplemented:
+      name = "UnimplementedError";
+      break;
+    case StatusCode::kInternal:
+      name = "InternalError";
+      break;
+    case StatusCode::kOk:
+      break;
   }
   py::object errors = py::module_::import("mixtera.errors");
   py::object cls = errors.attr(name);

@@ -11,14 +11,14 @@
 #define MIXTERA_CONCAT(a, b) MIXTERA_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when `expr` (a Status) is not OK.
-#define MIXTERA_RETURN_IF_ERROR(expr)                 \
-  do {                                                \
-    ::mixtera::Status _mixtera_status = (expr);       \
+#define MIXTERA_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::mixtera::Status _mixtera_status = (expr);        \
     if (!_mixtera_status.ok()) return _mixtera_status; \
   } while (false)
 
-#define MIXTERA_ASSIGN_OR_RETURN_IMPL(result_name, lhs, rexpr) \
-  auto result_name = (rexpr);                                  \
+#define MIXTERA_ASSIGN_OR_RETURN_IMPL(result_name, lhs, rexpr)   \
+  auto result_name = (rexpr);                                    \
   if (!result_name.ok()) return std::move(result_name).status(); \
   lhs = std::move(result_name).value()
 
@@ -29,9 +29,9 @@
 
 // Aborts in every build when `cond` is false. Only for states that are impossible unless
 // the code has a bug; never for anything user input or a file can trigger.
-#define MIXTERA_CHECK(cond)                                                          \
-  do {                                                                               \
-    if (!(cond)) ::mixtera::internal::CheckFailed(#cond, __FILE__, __LINE__);        \
+#define MIXTERA_CHECK(cond)                                                   \
+  do {                                                                        \
+    if (!(cond)) ::mixtera::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (false)
 
 namespace mixtera::internal {

@@ -41,8 +41,8 @@ class ThreadPool {
   void WorkerLoop();
 
   std::mutex mu_;
-  std::condition_variable work_cv_;  // signalled when a task arrives or on stop
-  std::condition_variable idle_cv_;  // signalled when a task finishes
+  std::condition_variable work_cv_;          // signalled when a task arrives or on stop
+  std::condition_variable idle_cv_;          // signalled when a task finishes
   std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
   size_t running_ = 0;                       // GUARDED_BY(mu_)
   bool stopping_ = false;                    // GUARDED_BY(mu_)

@@ -45,7 +45,8 @@ int RunRegister(const std::string& dir, const std::string& spec_path, bool json,
   if (report->num_skipped > static_cast<int64_t>(report->skipped_examples.size())) {
     LogWarning(StrCat("skipped ", report->num_skipped, " bad records in total"));
   }
-  double mbps = report->seconds > 0 ? static_cast<double>(report->bytes_on_disk) / 1e6 / report->seconds : 0;
+  double mbps =
+      report->seconds > 0 ? static_cast<double>(report->bytes_on_disk) / 1e6 / report->seconds : 0;
   if (json) {
     nlohmann::json j;
     j["name"] = spec->name;
@@ -58,10 +59,11 @@ int RunRegister(const std::string& dir, const std::string& spec_path, bool json,
     j["warnings"] = report->warnings;
     std::cout << j.dump() << "\n";
   } else {
-    std::printf("registered '%s': %lld files, %lld samples, %lld skipped, %s in %.2f s (%.1f MB/s)\n",
-                spec->name.c_str(), static_cast<long long>(report->num_files),
-                static_cast<long long>(report->num_samples), static_cast<long long>(report->num_skipped),
-                HumanBytes(report->bytes_on_disk).c_str(), report->seconds, mbps);
+    std::printf(
+        "registered '%s': %lld files, %lld samples, %lld skipped, %s in %.2f s (%.1f MB/s)\n",
+        spec->name.c_str(), static_cast<long long>(report->num_files),
+        static_cast<long long>(report->num_samples), static_cast<long long>(report->num_skipped),
+        HumanBytes(report->bytes_on_disk).c_str(), report->seconds, mbps);
   }
   return 0;
 }
@@ -73,7 +75,8 @@ int RunDatasets(const std::string& dir, bool json) {
   if (!datasets.ok()) return Fail(datasets.status());
   if (json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& d : *datasets) list.push_back(nlohmann::json::parse(engine::DatasetInfoJson(d)));
+    for (const auto& d : *datasets)
+      list.push_back(nlohmann::json::parse(engine::DatasetInfoJson(d)));
     std::cout << list.dump() << "\n";
     return 0;
   }
@@ -81,15 +84,17 @@ int RunDatasets(const std::string& dir, bool json) {
     std::printf("no datasets registered in %s\n", (*eng)->dir().c_str());
     return 0;
   }
-  std::printf("%-24s %-10s %8s %12s %10s %10s  %s\n", "NAME", "FORMAT", "FILES", "SAMPLES", "SKIPPED",
-              "SIZE", "PROPERTIES");
+  std::printf("%-24s %-10s %8s %12s %10s %10s  %s\n", "NAME", "FORMAT", "FILES", "SAMPLES",
+              "SKIPPED", "SIZE", "PROPERTIES");
   for (const auto& d : *datasets) {
     std::vector<std::string> props;
-    for (const auto& p : d.properties) props.push_back(StrCat(p.name, ":", model::PropertyTypeName(p.type)));
+    for (const auto& p : d.properties)
+      props.push_back(StrCat(p.name, ":", model::PropertyTypeName(p.type)));
     std::printf("%-24s %-10s %8lld %12lld %10lld %10s  %s\n", d.name.c_str(),
-                std::string(model::DataFormatName(d.format)).c_str(), static_cast<long long>(d.num_files),
-                static_cast<long long>(d.num_samples), static_cast<long long>(d.num_skipped),
-                HumanBytes(d.total_bytes).c_str(), StrJoin(props, ", ").c_str());
+                std::string(model::DataFormatName(d.format)).c_str(),
+                static_cast<long long>(d.num_files), static_cast<long long>(d.num_samples),
+                static_cast<long long>(d.num_skipped), HumanBytes(d.total_bytes).c_str(),
+                StrJoin(props, ", ").c_str());
   }
   return 0;
 }
@@ -125,21 +130,24 @@ int RunVerify(const std::string& dir, const std::string& name, bool json) {
                          {"registered_mtime_ns", c.registered_mtime_ns},
                          {"current_mtime_ns", c.current_mtime_ns}});
     }
-    std::cout << nlohmann::json{{"num_files_checked", report->num_files_checked}, {"changes", changes}}.dump()
+    std::cout << nlohmann::json{{"num_files_checked", report->num_files_checked},
+                                {"changes", changes}}
+                     .dump()
               << "\n";
   } else {
     for (const auto& c : report->changes) {
       if (c.change == "missing") {
         std::printf("%s: %s: missing\n", c.dataset.c_str(), c.path.c_str());
       } else if (c.change == "size") {
-        std::printf("%s: %s: size changed (%lld -> %lld bytes)\n", c.dataset.c_str(), c.path.c_str(),
-                    static_cast<long long>(c.registered_size_bytes), static_cast<long long>(c.current_size_bytes));
+        std::printf("%s: %s: size changed (%lld -> %lld bytes)\n", c.dataset.c_str(),
+                    c.path.c_str(), static_cast<long long>(c.registered_size_bytes),
+                    static_cast<long long>(c.current_size_bytes));
       } else {
         std::printf("%s: %s: modified (mtime changed)\n", c.dataset.c_str(), c.path.c_str());
       }
     }
-    std::printf("%lld files checked, %zu changed\n", static_cast<long long>(report->num_files_checked),
-                report->changes.size());
+    std::printf("%lld files checked, %zu changed\n",
+                static_cast<long long>(report->num_files_checked), report->changes.size());
   }
   return report->changes.empty() ? 0 : 1;
 }
@@ -156,7 +164,8 @@ int main(int argc, char** argv) {
   std::string dir, spec, name;
   int threads = 0;
 
-  auto* reg = app.add_subcommand("register", "Register a dataset described by a spec file (YAML or JSON)");
+  auto* reg =
+      app.add_subcommand("register", "Register a dataset described by a spec file (YAML or JSON)");
   reg->add_option("DIR", dir, "Mixtera directory (created if missing)")->required();
   reg->add_option("SPEC", spec, "dataset spec file")->required();
   reg->add_option("--threads", threads, "scanner threads (default: one per core)");
@@ -171,8 +180,10 @@ int main(int argc, char** argv) {
   rm->add_option("NAME", name, "dataset name")->required();
   rm->add_flag("--json", json, "print the result as JSON on stdout");
 
-  auto* verify = app.add_subcommand("verify", "Report data files whose size or mtime changed since registration "
-                                              "(exit code 1 when any did)");
+  auto* verify =
+      app.add_subcommand("verify",
+                         "Report data files whose size or mtime changed since registration "
+                         "(exit code 1 when any did)");
   verify->add_option("DIR", dir, "Mixtera directory")->required();
   verify->add_option("NAME", name, "dataset name (default: all)");
   verify->add_flag("--json", json, "print the report as JSON on stdout");

@@ -103,9 +103,14 @@ bool ToAppendType(duckdb_logical_type type, AppendType* out) {
     case DUCKDB_TYPE_LIST: {
       LogicalTypeGuard child{duckdb_list_type_child_type(type)};
       switch (duckdb_get_type_id(child.type)) {
-        case DUCKDB_TYPE_VARCHAR: *out = AppendType::kVarcharList; return true;
-        case DUCKDB_TYPE_INTEGER: *out = AppendType::kIntegerList; return true;
-        default: return false;
+        case DUCKDB_TYPE_VARCHAR:
+          *out = AppendType::kVarcharList;
+          return true;
+        case DUCKDB_TYPE_INTEGER:
+          *out = AppendType::kIntegerList;
+          return true;
+        default:
+          return false;
       }
     }
     default:

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -27,7 +26,8 @@ Engine::~Engine() = default;
 Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const EngineOptions& options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Status::IOError(StrCat("cannot create Mixtera directory '", dir, "': ", ec.message()));
+  if (ec)
+    return Status::IOError(StrCat("cannot create Mixtera directory '", dir, "': ", ec.message()));
   if (!fs::is_directory(dir, ec)) {
     return Status::InvalidArgument(StrCat("'", dir, "' is not a directory"));
   }
@@ -95,7 +95,8 @@ Result<ingest::IngestReport> Engine::OpenAndRegister(const std::string& dir,
                                                      std::unique_ptr<Engine>* engine_out) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Status::IOError(StrCat("cannot create Mixtera directory '", dir, "': ", ec.message()));
+  if (ec)
+    return Status::IOError(StrCat("cannot create Mixtera directory '", dir, "': ", ec.message()));
   MIXTERA_ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(dir));
   auto session = ingest::IngestSession::Start(spec, staging, options, nullptr);
   if (!session.ok()) {
@@ -187,7 +188,8 @@ Result<VerifyReport> Engine::Verify(const std::optional<std::string>& name) {
         continue;
       }
       change.current_size_bytes = static_cast<int64_t>(st.st_size);
-      change.current_mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      change.current_mtime_ns =
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
       if (change.current_size_bytes != f.size_bytes) {
         change.change = "size";
       } else if (change.current_mtime_ns != f.mtime_ns) {

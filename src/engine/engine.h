@@ -38,9 +38,9 @@ struct FileChange {
   // "missing", "size" or "mtime".
   std::string change;
   int64_t registered_size_bytes = 0;
-  int64_t current_size_bytes = 0;   // -1 when missing
+  int64_t current_size_bytes = 0;  // -1 when missing
   int64_t registered_mtime_ns = 0;
-  int64_t current_mtime_ns = 0;     // -1 when missing
+  int64_t current_mtime_ns = 0;  // -1 when missing
 };
 
 struct VerifyReport {
@@ -53,7 +53,8 @@ class Engine {
   // Opens (creating when missing) the Mixtera directory `dir` and its store, and removes
   // offsets left behind by registrations that never committed.
   // Errors: IOError when the directory cannot be created or the store cannot be opened.
-  static Result<std::unique_ptr<Engine>> Open(const std::string& dir, const EngineOptions& options = {});
+  static Result<std::unique_ptr<Engine>> Open(const std::string& dir,
+                                              const EngineOptions& options = {});
   ~Engine();
 
   const std::string& dir() const { return dir_; }

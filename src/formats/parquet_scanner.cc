@@ -226,9 +226,9 @@ Status ParquetScanner::ExtractRow(int64_t row, int64_t row_number, model::Sample
         auto it = std::lower_bound(values.begin(), values.end(), v,
                                    [](const std::string& a, std::string_view b) { return a < b; });
         if (it == values.end() || *it != v) {
-          return Status::InvalidArgument(StrCat(s.RowPrefix(row_number, p), " has value ", JsonQuote(v),
-                                           ", which is not one of its values (",
-                                           StrJoin(p.enum_values, ", "), ")"));
+          return Status::InvalidArgument(StrCat(s.RowPrefix(row_number, p), " has value ",
+                                                JsonQuote(v), ", which is not one of its values (",
+                                                StrJoin(p.enum_values, ", "), ")"));
         }
         column.AppendString(v);
         break;

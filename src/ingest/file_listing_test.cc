@@ -33,13 +33,16 @@ TEST_F(FileListingTest, StarStaysWithinOneFolder) {
 
 TEST_F(FileListingTest, DoubleStarRecursesAndSkipsHidden) {
   EXPECT_EQ(Expand({"**/*.jsonl"}),
-            (std::vector<std::string>{"a/1.jsonl", "a/2.jsonl", "a/b/3.jsonl", "a/b/c/4.jsonl", "z/6.jsonl"}));
+            (std::vector<std::string>{"a/1.jsonl", "a/2.jsonl", "a/b/3.jsonl", "a/b/c/4.jsonl",
+                                      "z/6.jsonl"}));
   EXPECT_EQ(Expand({"a/**/4.jsonl"}), (std::vector<std::string>{"a/b/c/4.jsonl"}));
 }
 
 TEST_F(FileListingTest, FolderMeansAllVisibleFilesAndResultIsSortedAndUnique) {
-  EXPECT_EQ(Expand({"a/b", "a/b/3.jsonl"}), (std::vector<std::string>{"a/b/3.jsonl", "a/b/c/4.jsonl"}));
-  EXPECT_EQ(Expand({"z/6.jsonl", "a/1.jsonl"}), (std::vector<std::string>{"a/1.jsonl", "z/6.jsonl"}));
+  EXPECT_EQ(Expand({"a/b", "a/b/3.jsonl"}),
+            (std::vector<std::string>{"a/b/3.jsonl", "a/b/c/4.jsonl"}));
+  EXPECT_EQ(Expand({"z/6.jsonl", "a/1.jsonl"}),
+            (std::vector<std::string>{"a/1.jsonl", "z/6.jsonl"}));
   EXPECT_EQ(Expand({"a/.hidden.jsonl"}), (std::vector<std::string>{"a/.hidden.jsonl"}));
 }
 
@@ -50,8 +53,10 @@ TEST_F(FileListingTest, FollowsSymlinks) {
 }
 
 TEST_F(FileListingTest, NoMatchIsNotFound) {
-  EXPECT_STATUS(ExpandPathPatterns({dir_.Join("a/*.parquet")}), StatusCode::kNotFound, "matches no files");
-  EXPECT_STATUS(ExpandPathPatterns({dir_.Join("nope.jsonl")}), StatusCode::kNotFound, "does not exist");
+  EXPECT_STATUS(ExpandPathPatterns({dir_.Join("a/*.parquet")}), StatusCode::kNotFound,
+                "matches no files");
+  EXPECT_STATUS(ExpandPathPatterns({dir_.Join("nope.jsonl")}), StatusCode::kNotFound,
+                "does not exist");
 }
 
 }  // namespace

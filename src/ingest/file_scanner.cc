@@ -46,7 +46,8 @@ class BadRecordPolicy {
 
   // `where` is e.g. "line 3"; returns OK when the record is skipped.
   Status Handle(const std::string& where, const Status& error) {
-    return HandleLocated(Status(error.code(), StrCat(file_->path, ": ", where, ": ", error.message())));
+    return HandleLocated(
+        Status(error.code(), StrCat(file_->path, ": ", where, ": ", error.message())));
   }
 
   // As Handle(), for an error whose message already names the file and the record.
@@ -57,7 +58,8 @@ class BadRecordPolicy {
     }
     ++file_->num_skipped;
     std::lock_guard<std::mutex> lock(shared_->mu);
-    if (static_cast<int>(shared_->skipped_examples.size()) < shared_->options->max_reported_errors) {
+    if (static_cast<int>(shared_->skipped_examples.size()) <
+        shared_->options->max_reported_errors) {
       shared_->skipped_examples.push_back(std::move(msg));
     }
     return Status::OK();
@@ -71,21 +73,31 @@ class BadRecordPolicy {
 class Scanner {
  public:
   Scanner(ScanShared* shared, FileRecord* file, const BatchSink& emit)
-      : shared_(shared), file_(file), emit_(emit), bad_(shared, file),
+      : shared_(shared),
+        file_(file),
+        emit_(emit),
+        bad_(shared, file),
         batch_(file->file_id, shared->spec->properties) {}
 
   Status Run() {
     switch (shared_->spec->format) {
-      case DataFormat::kJsonl: return shared_->parser ? ScanJsonlWithParser() : ScanJsonl();
-      case DataFormat::kWebDataset: return ScanTar();
-      case DataFormat::kParquet: return ScanParquet();
+      case DataFormat::kJsonl:
+        return shared_->parser ? ScanJsonlWithParser() : ScanJsonl();
+      case DataFormat::kWebDataset:
+        return ScanTar();
+      case DataFormat::kParquet:
+        return ScanParquet();
     }
     return Status::Internal("unknown format");
   }
 
  private:
-  std::string OffsetsPath() const { return StrCat(shared_->offsets_dir, "/", file_->file_id, ".offsets"); }
-  std::string SeekPath() const { return StrCat(shared_->offsets_dir, "/", file_->file_id, ".seek"); }
+  std::string OffsetsPath() const {
+    return StrCat(shared_->offsets_dir, "/", file_->file_id, ".offsets");
+  }
+  std::string SeekPath() const {
+    return StrCat(shared_->offsets_dir, "/", file_->file_id, ".seek");
+  }
 
   Result<std::unique_ptr<formats::InputStream>> OpenStream() {
     MIXTERA_ASSIGN_OR_RETURN(file_->compression, formats::DetectFileCompression(file_->path));
@@ -148,8 +160,10 @@ class Scanner {
       end_offset = line.offset + static_cast<int64_t>(line.bytes.size());
       if (IsBlank(line.bytes)) continue;
       simdjson::dom::element doc;
-      auto error = parser.parse(reinterpret_cast<const uint8_t*>(line.bytes.data()),
-                                line.bytes.size(), /*realloc_if_needed=*/false).get(doc);
+      auto error = parser
+                       .parse(reinterpret_cast<const uint8_t*>(line.bytes.data()),
+                              line.bytes.size(), /*realloc_if_needed=*/false)
+                       .get(doc);
       Status st;
       if (error) {
         st = Status::Corruption(JsonErrorText(error));
@@ -192,7 +206,8 @@ class Scanner {
       if (pending_lines.empty()) return Status::OK();
       std::vector<RecordParser::Record> records;
       records.reserve(pending_lines.size());
-      for (size_t i = 0; i < pending_lines.size(); ++i) records.push_back({pending_index[i], pending_lines[i]});
+      for (size_t i = 0; i < pending_lines.size(); ++i)
+        records.push_back({pending_index[i], pending_lines[i]});
       std::vector<std::vector<LooseValue>> values(records.size());
       std::vector<Status> errors(records.size());
       MIXTERA_RETURN_IF_ERROR(shared_->parser->ParseBatch(records, &values, &errors));
@@ -223,13 +238,16 @@ class Scanner {
     for (;;) {
       MIXTERA_ASSIGN_OR_RETURN(bool more, reader.Next(&line));
       if (!more) break;
-      if (shared_->cancelled.load(std::memory_order_relaxed)) return Status::Cancelled("registration cancelled");
+      if (shared_->cancelled.load(std::memory_order_relaxed))
+        return Status::Cancelled("registration cancelled");
       MIXTERA_RETURN_IF_ERROR(offsets->Add(line.offset, static_cast<int64_t>(line.bytes.size())));
       end_offset = line.offset + static_cast<int64_t>(line.bytes.size());
       if (IsBlank(line.bytes)) continue;
       simdjson::dom::element doc;
-      auto error = parser.parse(reinterpret_cast<const uint8_t*>(line.bytes.data()),
-                                line.bytes.size(), false).get(doc);
+      auto error =
+          parser
+              .parse(reinterpret_cast<const uint8_t*>(line.bytes.data()), line.bytes.size(), false)
+              .get(doc);
       Status st;
       if (error) {
         st = Status::Corruption(JsonErrorText(error));
@@ -285,8 +303,10 @@ class Scanner {
     for (;; ++index) {
       MIXTERA_ASSIGN_OR_RETURN(std::optional<formats::TarSample> sample, scanner.Next());
       if (!sample) break;
-      if (shared_->cancelled.load(std::memory_order_relaxed)) return Status::Cancelled("registration cancelled");
-      MIXTERA_RETURN_IF_ERROR(offsets->Add(sample->begin_offset, sample->end_offset - sample->begin_offset));
+      if (shared_->cancelled.load(std::memory_order_relaxed))
+        return Status::Cancelled("registration cancelled");
+      MIXTERA_RETURN_IF_ERROR(
+          offsets->Add(sample->begin_offset, sample->end_offset - sample->begin_offset));
       end_offset = sample->end_offset;
       Status st = ExtractTarSample(*sample, fields, checkers, &parser);
       if (!st.ok()) {
@@ -305,7 +325,8 @@ class Scanner {
   }
 
   Status ExtractTarSample(const formats::TarSample& sample, const std::vector<WdsField>& fields,
-                          const std::vector<PropertyChecker>& checkers, simdjson::dom::parser* parser) {
+                          const std::vector<PropertyChecker>& checkers,
+                          simdjson::dom::parser* parser) {
     for (const std::string& ext : shared_->spec->text_fields) {
       if (sample.Find(ext) == nullptr) {
         return Status::InvalidArgument(StrCat("text member '.", ext, "' is missing"));
@@ -338,10 +359,13 @@ class Scanner {
           if (!json_parsed) {
             padded_.assign(member->data);
             padded_.resize(member->data.size() + simdjson::SIMDJSON_PADDING);
-            auto error = parser->parse(reinterpret_cast<const uint8_t*>(padded_.data()),
-                                       member->data.size(), false).get(doc);
+            auto error = parser
+                             ->parse(reinterpret_cast<const uint8_t*>(padded_.data()),
+                                     member->data.size(), false)
+                             .get(doc);
             if (error) {
-              return fail(Status::Corruption(StrCat("member '.", ext, "': ", JsonErrorText(error))));
+              return fail(
+                  Status::Corruption(StrCat("member '.", ext, "': ", JsonErrorText(error))));
             }
             json_parsed = true;
           }
@@ -362,13 +386,17 @@ class Scanner {
   }
 
   Status ScanParquet() {
-    MIXTERA_ASSIGN_OR_RETURN(auto scanner, formats::ParquetScanner::Open(
-                                               file_->path, file_->file_id, shared_->spec->properties,
-                                               shared_->spec->text_fields));
+    MIXTERA_ASSIGN_OR_RETURN(
+        auto scanner,
+        formats::ParquetScanner::Open(file_->path, file_->file_id, shared_->spec->properties,
+                                      shared_->spec->text_fields));
     // The scanner's row errors already name the file and the row.
-    auto on_bad_row = [this](int64_t /*row*/, const Status& error) { return bad_.HandleLocated(error); };
+    auto on_bad_row = [this](int64_t /*row*/, const Status& error) {
+      return bad_.HandleLocated(error);
+    };
     for (;;) {
-      if (shared_->cancelled.load(std::memory_order_relaxed)) return Status::Cancelled("registration cancelled");
+      if (shared_->cancelled.load(std::memory_order_relaxed))
+        return Status::Cancelled("registration cancelled");
       MIXTERA_ASSIGN_OR_RETURN(bool more, scanner->Next(&batch_, on_bad_row));
       FlushIfFull();
       if (!more) break;

@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <cstdio>
 #include <thread>
 #include <variant>
 
@@ -38,7 +38,10 @@ using QueueItem = std::variant<model::SampleBatch, FileDone>;
 class ProgressLine {
  public:
   ProgressLine(const ScanShared* shared, std::string label, int64_t num_files, int64_t total_bytes)
-      : shared_(shared), label_(std::move(label)), num_files_(num_files), total_bytes_(total_bytes) {
+      : shared_(shared),
+        label_(std::move(label)),
+        num_files_(num_files),
+        total_bytes_(total_bytes) {
     thread_ = std::thread([this] { Loop(); });
   }
   ~ProgressLine() {
@@ -60,11 +63,11 @@ class ProgressLine {
   void Print() {
     double secs = std::chrono::duration<double>(Clock::now() - start_).count();
     int64_t bytes = shared_->bytes_done.load();
-    std::fprintf(stderr, "\r%s: files %lld/%lld, %lld samples, %s of %s, %.1f MB/s   ",
-                 label_.c_str(), static_cast<long long>(shared_->files_done.load()),
-                 static_cast<long long>(num_files_), static_cast<long long>(shared_->samples_done.load()),
-                 HumanBytes(bytes).c_str(), HumanBytes(total_bytes_).c_str(),
-                 secs > 0 ? static_cast<double>(bytes) / 1e6 / secs : 0.0);
+    std::fprintf(
+        stderr, "\r%s: files %lld/%lld, %lld samples, %s of %s, %.1f MB/s   ", label_.c_str(),
+        static_cast<long long>(shared_->files_done.load()), static_cast<long long>(num_files_),
+        static_cast<long long>(shared_->samples_done.load()), HumanBytes(bytes).c_str(),
+        HumanBytes(total_bytes_).c_str(), secs > 0 ? static_cast<double>(bytes) / 1e6 / secs : 0.0);
     std::fflush(stderr);
   }
 
@@ -135,8 +138,8 @@ Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::Dataset
   s.parser = parser;
   s.staging_dir = staging_dir;
   if (parser != nullptr && spec.format != model::DataFormat::kJsonl) {
-    return Status::InvalidArgument(StrCat("dataset '", spec.name,
-                                          "': a parser callable is supported for jsonl datasets only"));
+    return Status::InvalidArgument(StrCat(
+        "dataset '", spec.name, "': a parser callable is supported for jsonl datasets only"));
   }
   MIXTERA_ASSIGN_OR_RETURN(std::vector<std::string> paths, ExpandPathPatterns(spec.path_patterns));
 
@@ -253,7 +256,8 @@ Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
       std::string to = StrCat(offsets_dir, "/", file_id, ext);
       if (from == to) continue;
       if (std::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
-        return Status::IOError(StrCat("cannot move '", from, "' to '", to, "': ", std::strerror(errno)));
+        return Status::IOError(
+            StrCat("cannot move '", from, "' to '", to, "': ", std::strerror(errno)));
       }
     }
   }

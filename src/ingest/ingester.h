@@ -28,7 +28,7 @@ class RecordParser {
   virtual ~RecordParser() = default;
 
   struct Record {
-    int64_t line_index;  // 0-based line number in the file
+    int64_t line_index;      // 0-based line number in the file
     std::string_view bytes;  // the line without its '\n'
   };
   // For each record i, sets (*values)[i] to one value per declared property (in spec order)
@@ -57,8 +57,8 @@ struct IngestOptions {
 
 struct IngestReport {
   int64_t num_files = 0;
-  int64_t num_samples = 0;   // kept samples
-  int64_t num_skipped = 0;   // bad records skipped (on_error: skip)
+  int64_t num_samples = 0;  // kept samples
+  int64_t num_skipped = 0;  // bad records skipped (on_error: skip)
   int64_t bytes_on_disk = 0;
   double seconds = 0;
   // The first messages of skipped records ("<path>: line 3: ..."), at most

@@ -27,8 +27,8 @@ std::string_view Trim(std::string_view s) {
 }
 
 // Collects the values reached by a path with wildcards, starting at segment `i`.
-void CollectWildcard(const element& node, const JsonPath& path, size_t i,
-                     std::vector<element>* out, bool* found) {
+void CollectWildcard(const element& node, const JsonPath& path, size_t i, std::vector<element>* out,
+                     bool* found) {
   if (i == path.segments.size()) {
     *found = true;
     out->push_back(node);
@@ -45,7 +45,8 @@ void CollectWildcard(const element& node, const JsonPath& path, size_t i,
   simdjson::dom::object obj;
   if (node.get_object().get(obj) == simdjson::SUCCESS) {
     element child;
-    if (obj.at_key(seg).get(child) == simdjson::SUCCESS) CollectWildcard(child, path, i + 1, out, found);
+    if (obj.at_key(seg).get(child) == simdjson::SUCCESS)
+      CollectWildcard(child, path, i + 1, out, found);
     return;
   }
   simdjson::dom::array arr;
@@ -54,7 +55,8 @@ void CollectWildcard(const element& node, const JsonPath& path, size_t i,
     auto [ptr, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), index);
     if (ec != std::errc() || ptr != seg.data() + seg.size()) return;
     element child;
-    if (arr.at(index).get(child) == simdjson::SUCCESS) CollectWildcard(child, path, i + 1, out, found);
+    if (arr.at(index).get(child) == simdjson::SUCCESS)
+      CollectWildcard(child, path, i + 1, out, found);
   }
 }
 
@@ -74,7 +76,8 @@ Result<JsonPath> JsonPath::Parse(std::string_view pointer) {
   size_t pos = 1;
   for (;;) {
     size_t slash = pointer.find('/', pos);
-    std::string_view raw = pointer.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+    std::string_view raw =
+        pointer.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
     std::string seg;
     for (size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] == '~') {
@@ -126,17 +129,23 @@ std::string DescribeJson(const element& value) {
       if (value.get_string().get(s) != simdjson::SUCCESS) return "string";
       return StrCat("string ", JsonQuote(Truncated(s)));
     }
-    case element_type::INT64: return StrCat("integer ", int64_t(value));
-    case element_type::UINT64: return StrCat("integer ", uint64_t(value));
+    case element_type::INT64:
+      return StrCat("integer ", int64_t(value));
+    case element_type::UINT64:
+      return StrCat("integer ", uint64_t(value));
     case element_type::DOUBLE: {
       double d = double(value);
       std::string text = simdjson::minify(value);
       return StrCat("float ", text.empty() ? std::to_string(d) : text);
     }
-    case element_type::BOOL: return StrCat("boolean ", bool(value) ? "true" : "false");
-    case element_type::NULL_VALUE: return "null";
-    case element_type::ARRAY: return "array";
-    case element_type::OBJECT: return "object";
+    case element_type::BOOL:
+      return StrCat("boolean ", bool(value) ? "true" : "false");
+    case element_type::NULL_VALUE:
+      return "null";
+    case element_type::ARRAY:
+      return "array";
+    case element_type::OBJECT:
+      return "object";
   }
   return "value";
 }
@@ -147,8 +156,8 @@ PropertyChecker::PropertyChecker(model::PropertySchema schema) : schema_(std::mo
 
 Status PropertyChecker::Missing(PropertyColumn* column) const {
   if (!schema_.nullable) {
-    return Status::InvalidArgument(StrCat("property '", schema_.name,
-                                          "' is missing or null and not nullable"));
+    return Status::InvalidArgument(
+        StrCat("property '", schema_.name, "' is missing or null and not nullable"));
   }
   column->AppendNull();
   return Status::OK();
@@ -156,9 +165,9 @@ Status PropertyChecker::Missing(PropertyColumn* column) const {
 
 Status PropertyChecker::CheckEnum(std::string_view v) const {
   if (schema_.type == PropertyType::kEnum && !enum_values_.count(std::string(v))) {
-    return Status::InvalidArgument(StrCat("property '", schema_.name, "': value ",
-                                          JsonQuote(Truncated(v)), " is not one of the enum values [",
-                                          StrJoin(schema_.enum_values, ", "), "]"));
+    return Status::InvalidArgument(
+        StrCat("property '", schema_.name, "': value ", JsonQuote(Truncated(v)),
+               " is not one of the enum values [", StrJoin(schema_.enum_values, ", "), "]"));
   }
   return Status::OK();
 }
@@ -166,8 +175,9 @@ Status PropertyChecker::CheckEnum(std::string_view v) const {
 Status PropertyChecker::AppendJson(const element* value, PropertyColumn* column) const {
   if (value == nullptr || value->is_null()) return Missing(column);
   auto wrong = [&](std::string_view expected) {
-    return Status::InvalidArgument(StrCat("property '", schema_.name, "' (", model::PropertyTypeName(schema_.type),
-                                          "): expected ", expected, ", got ", DescribeJson(*value)));
+    return Status::InvalidArgument(StrCat("property '", schema_.name, "' (",
+                                          model::PropertyTypeName(schema_.type), "): expected ",
+                                          expected, ", got ", DescribeJson(*value)));
   };
   switch (schema_.type) {
     case PropertyType::kString:
@@ -188,10 +198,17 @@ Status PropertyChecker::AppendJson(const element* value, PropertyColumn* column)
     }
     case PropertyType::kFloat: {
       switch (value->type()) {
-        case element_type::DOUBLE: column->AppendFloat(double(*value)); return Status::OK();
-        case element_type::INT64: column->AppendFloat(static_cast<double>(int64_t(*value))); return Status::OK();
-        case element_type::UINT64: column->AppendFloat(static_cast<double>(uint64_t(*value))); return Status::OK();
-        default: return wrong("a number");
+        case element_type::DOUBLE:
+          column->AppendFloat(double(*value));
+          return Status::OK();
+        case element_type::INT64:
+          column->AppendFloat(static_cast<double>(int64_t(*value)));
+          return Status::OK();
+        case element_type::UINT64:
+          column->AppendFloat(static_cast<double>(uint64_t(*value)));
+          return Status::OK();
+        default:
+          return wrong("a number");
       }
     }
     case PropertyType::kBool: {
@@ -208,7 +225,8 @@ Status PropertyChecker::AppendJson(const element* value, PropertyColumn* column)
         return Status::OK();
       }
       simdjson::dom::array arr;
-      if (value->get_array().get(arr) != simdjson::SUCCESS) return wrong("a string or a list of strings");
+      if (value->get_array().get(arr) != simdjson::SUCCESS)
+        return wrong("a string or a list of strings");
       size_t rollback = column->size();
       column->BeginList();
       for (element item : arr) {
@@ -254,9 +272,9 @@ Status PropertyChecker::AppendLoose(const LooseValue& value, PropertyColumn* col
                                           model::PropertyTypeName(schema_.type), "): expected ",
                                           expected, ", got ", got));
   };
-  const char* got = std::holds_alternative<int64_t>(value)  ? "an integer"
-                    : std::holds_alternative<double>(value) ? "a float"
-                    : std::holds_alternative<bool>(value)   ? "a boolean"
+  const char* got = std::holds_alternative<int64_t>(value)       ? "an integer"
+                    : std::holds_alternative<double>(value)      ? "a float"
+                    : std::holds_alternative<bool>(value)        ? "a boolean"
                     : std::holds_alternative<std::string>(value) ? "a string"
                                                                  : "a list";
   switch (schema_.type) {
@@ -329,7 +347,8 @@ Status PropertyChecker::AppendText(std::string_view raw, PropertyColumn* column)
       int64_t v = 0;
       const char* begin = text.data() + (!text.empty() && text[0] == '+' ? 1 : 0);
       auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), v);
-      if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return wrong("an integer");
+      if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
+        return wrong("an integer");
       column->AppendInt(v);
       return Status::OK();
     }
@@ -337,7 +356,8 @@ Status PropertyChecker::AppendText(std::string_view raw, PropertyColumn* column)
       std::string copy(text);
       char* end = nullptr;
       double v = std::strtod(copy.c_str(), &end);
-      if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(v)) return wrong("a number");
+      if (copy.empty() || end != copy.c_str() + copy.size() || !std::isfinite(v))
+        return wrong("a number");
       column->AppendFloat(v);
       return Status::OK();
     }

@@ -34,12 +34,12 @@ TEST(PropertyExtractorTest, IntRejectsStringsFloatsAndBools) {
   auto ok = ExtractOne(PropertyType::kInt, R"({"v": -42})");
   ASSERT_OK(ok.status);
   EXPECT_EQ(ok.batch.columns[0].int_at(0), -42);
-  EXPECT_STATUS(ExtractOne(PropertyType::kInt, R"({"v": "123"})").status, StatusCode::kInvalidArgument,
-                "expected an integer, got string \"123\"");
-  EXPECT_STATUS(ExtractOne(PropertyType::kInt, R"({"v": 3.0})").status, StatusCode::kInvalidArgument,
-                "got float 3.0");
-  EXPECT_STATUS(ExtractOne(PropertyType::kInt, R"({"v": true})").status, StatusCode::kInvalidArgument,
-                "got boolean");
+  EXPECT_STATUS(ExtractOne(PropertyType::kInt, R"({"v": "123"})").status,
+                StatusCode::kInvalidArgument, "expected an integer, got string \"123\"");
+  EXPECT_STATUS(ExtractOne(PropertyType::kInt, R"({"v": 3.0})").status,
+                StatusCode::kInvalidArgument, "got float 3.0");
+  EXPECT_STATUS(ExtractOne(PropertyType::kInt, R"({"v": true})").status,
+                StatusCode::kInvalidArgument, "got boolean");
   EXPECT_STATUS(ExtractOne(PropertyType::kInt, R"({"v": 18446744073709551615})").status,
                 StatusCode::kInvalidArgument, "within int64");
 }
@@ -56,15 +56,15 @@ TEST(PropertyExtractorTest, FloatAcceptsIntegers) {
   auto ok = ExtractOne(PropertyType::kFloat, R"({"v": 7})");
   ASSERT_OK(ok.status);
   EXPECT_DOUBLE_EQ(ok.batch.columns[0].float_at(0), 7.0);
-  EXPECT_STATUS(ExtractOne(PropertyType::kFloat, R"({"v": "7"})").status, StatusCode::kInvalidArgument,
-                "expected a number");
+  EXPECT_STATUS(ExtractOne(PropertyType::kFloat, R"({"v": "7"})").status,
+                StatusCode::kInvalidArgument, "expected a number");
 }
 
 TEST(PropertyExtractorTest, MissingAndNullNeedNullable) {
-  EXPECT_STATUS(ExtractOne(PropertyType::kString, R"({"w": 1})").status, StatusCode::kInvalidArgument,
-                "missing or null and not nullable");
-  EXPECT_STATUS(ExtractOne(PropertyType::kString, R"({"v": null})").status, StatusCode::kInvalidArgument,
-                "not nullable");
+  EXPECT_STATUS(ExtractOne(PropertyType::kString, R"({"w": 1})").status,
+                StatusCode::kInvalidArgument, "missing or null and not nullable");
+  EXPECT_STATUS(ExtractOne(PropertyType::kString, R"({"v": null})").status,
+                StatusCode::kInvalidArgument, "not nullable");
   auto ok = ExtractOne(PropertyType::kString, R"({"v": null})", /*nullable=*/true);
   ASSERT_OK(ok.status);
   EXPECT_FALSE(ok.batch.columns[0].is_valid(0));
@@ -85,23 +85,27 @@ TEST(PropertyExtractorTest, StringListWrapsScalarsAndChecksItems) {
   ASSERT_OK(list.status);
   EXPECT_EQ(list.batch.columns[0].list_size(0), 3u);
   auto bad = ExtractOne(PropertyType::kStringList, R"({"v": ["a", 1]})");
-  EXPECT_STATUS(bad.status, StatusCode::kInvalidArgument, "list items must be strings, got integer 1");
+  EXPECT_STATUS(bad.status, StatusCode::kInvalidArgument,
+                "list items must be strings, got integer 1");
   EXPECT_EQ(bad.batch.columns[0].size(), 0u);  // rolled back
 }
 
 TEST(PropertyExtractorTest, NestedPointersAndWildcards) {
-  auto nested = ExtractOne(PropertyType::kString, R"({"meta": {"a/b": {"x": ["p", "q"]}}})", false, {},
-                           "/meta/a~1b/x/1");
+  auto nested = ExtractOne(PropertyType::kString, R"({"meta": {"a/b": {"x": ["p", "q"]}}})", false,
+                           {}, "/meta/a~1b/x/1");
   ASSERT_OK(nested.status);
   EXPECT_EQ(nested.batch.columns[0].string_at(0), "q");
-  auto wild = ExtractOne(PropertyType::kStringList,
-                         R"({"meta": {"language": [{"name": "en"}, {"name": "de"}, {"other": 1}]}})",
-                         false, {}, "/meta/language/*/name");
+  auto wild =
+      ExtractOne(PropertyType::kStringList,
+                 R"({"meta": {"language": [{"name": "en"}, {"name": "de"}, {"other": 1}]}})", false,
+                 {}, "/meta/language/*/name");
   ASSERT_OK(wild.status);
   ASSERT_EQ(wild.batch.columns[0].list_size(0), 2u);
   EXPECT_EQ(wild.batch.columns[0].list_item(0, 1), "de");
-  EXPECT_STATUS(ExtractOne(PropertyType::kStringList, R"({"meta": {}})", false, {}, "/meta/language/*/name").status,
-                StatusCode::kInvalidArgument, "missing");
+  EXPECT_STATUS(
+      ExtractOne(PropertyType::kStringList, R"({"meta": {}})", false, {}, "/meta/language/*/name")
+          .status,
+      StatusCode::kInvalidArgument, "missing");
 }
 
 TEST(PropertyExtractorTest, FailureRollsBackEarlierColumnsOfTheRow) {
@@ -116,7 +120,8 @@ TEST(PropertyExtractorTest, FailureRollsBackEarlierColumnsOfTheRow) {
   EXPECT_EQ(batch.columns[0].size(), 0u);
   simdjson::padded_string no_text(std::string(R"({"a": "x", "b": 1, "text": 5})"));
   doc = parser.parse(no_text).value();
-  EXPECT_STATUS(extractor.CheckText(doc), StatusCode::kInvalidArgument, "text field '/text' must be a string");
+  EXPECT_STATUS(extractor.CheckText(doc), StatusCode::kInvalidArgument,
+                "text field '/text' must be a string");
 }
 
 TEST(PropertyCheckerTest, TextAndLooseValuesFollowTheSameRules) {
@@ -124,9 +129,12 @@ TEST(PropertyCheckerTest, TextAndLooseValuesFollowTheSameRules) {
   model::PropertyColumn column(PropertyType::kInt);
   ASSERT_OK(as_int.AppendText(" 17\n", &column));
   EXPECT_EQ(column.int_at(0), 17);
-  EXPECT_STATUS(as_int.AppendText("17.5", &column), StatusCode::kInvalidArgument, "expected an integer");
-  EXPECT_STATUS(as_int.AppendLoose(LooseValue{3.0}, &column), StatusCode::kInvalidArgument, "got a float");
-  EXPECT_STATUS(as_int.AppendLoose(LooseValue{true}, &column), StatusCode::kInvalidArgument, "got a boolean");
+  EXPECT_STATUS(as_int.AppendText("17.5", &column), StatusCode::kInvalidArgument,
+                "expected an integer");
+  EXPECT_STATUS(as_int.AppendLoose(LooseValue{3.0}, &column), StatusCode::kInvalidArgument,
+                "got a float");
+  EXPECT_STATUS(as_int.AppendLoose(LooseValue{true}, &column), StatusCode::kInvalidArgument,
+                "got a boolean");
   ASSERT_OK(as_int.AppendLoose(LooseValue{int64_t{5}}, &column));
   EXPECT_EQ(column.size(), 2u);
 }

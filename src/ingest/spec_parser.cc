@@ -21,16 +21,31 @@ using model::DataFormat;
 using model::PropertySchema;
 using model::PropertyType;
 
-constexpr const char* kPileSubsets[] = {
-    "Pile-CC",         "PubMed Central",       "Books3",        "OpenWebText2",
-    "ArXiv",           "Github",               "FreeLaw",       "StackExchange",
-    "USPTO Backgrounds", "PubMed Abstracts",   "Gutenberg (PG-19)", "OpenSubtitles",
-    "Wikipedia (en)",  "DM Mathematics",       "Ubuntu IRC",    "BookCorpus2",
-    "EuroParl",        "HackerNews",           "YoutubeSubtitles", "PhilPapers",
-    "NIH ExPorter",    "Enron Emails"};
+constexpr const char* kPileSubsets[] = {"Pile-CC",
+                                        "PubMed Central",
+                                        "Books3",
+                                        "OpenWebText2",
+                                        "ArXiv",
+                                        "Github",
+                                        "FreeLaw",
+                                        "StackExchange",
+                                        "USPTO Backgrounds",
+                                        "PubMed Abstracts",
+                                        "Gutenberg (PG-19)",
+                                        "OpenSubtitles",
+                                        "Wikipedia (en)",
+                                        "DM Mathematics",
+                                        "Ubuntu IRC",
+                                        "BookCorpus2",
+                                        "EuroParl",
+                                        "HackerNews",
+                                        "YoutubeSubtitles",
+                                        "PhilPapers",
+                                        "NIH ExPorter",
+                                        "Enron Emails"};
 
 constexpr const char* kRedPajamaSets[] = {
-    "RedPajamaCommonCrawl", "RedPajamaC4",    "RedPajamaGithub",       "RedPajamaBook",
+    "RedPajamaCommonCrawl", "RedPajamaC4",        "RedPajamaGithub",       "RedPajamaBook",
     "RedPajamaArXiv",       "RedPajamaWikipedia", "RedPajamaStackExchange"};
 
 // A preset property with its location as a JSON pointer (for jsonl and webdataset's json
@@ -119,9 +134,12 @@ Result<bool> ScalarBool(const YAML::Node& node, const std::string& what) {
 
 std::string DefaultField(const std::string& property, DataFormat format) {
   switch (format) {
-    case DataFormat::kJsonl: return "/" + property;
-    case DataFormat::kParquet: return property;
-    case DataFormat::kWebDataset: return "json:/" + property;
+    case DataFormat::kJsonl:
+      return "/" + property;
+    case DataFormat::kParquet:
+      return property;
+    case DataFormat::kWebDataset:
+      return "json:/" + property;
   }
   return property;
 }
@@ -192,8 +210,8 @@ Result<PropertySchema> ParseProperty(const std::string& name, const YAML::Node& 
       } else if (key == "name") {
         // Allowed in the list form; checked by the caller.
       } else {
-        return Invalid(StrCat(where, ": unknown key '", key,
-                              "' (known keys: type, field, nullable, values)"));
+        return Invalid(
+            StrCat(where, ": unknown key '", key, "' (known keys: type, field, nullable, values)"));
       }
     }
   } else {
@@ -243,16 +261,22 @@ std::vector<std::string> PresetNames() { return {"FINEWEB", "PILE", "RED_PAJAMA"
 Result<std::vector<PropertySchema>> PresetProperties(std::string_view name, DataFormat format) {
   std::vector<PresetProperty> table = PresetTable(name);
   if (table.empty()) {
-    return Invalid(StrCat("unknown preset '", name, "' (known presets: ",
-                          StrJoin(PresetNames(), ", "), ")"));
+    return Invalid(
+        StrCat("unknown preset '", name, "' (known presets: ", StrJoin(PresetNames(), ", "), ")"));
   }
   std::vector<PropertySchema> out;
   for (auto& entry : table) {
     PropertySchema p = entry.schema;
     switch (format) {
-      case DataFormat::kJsonl: p.field = entry.pointer; break;
-      case DataFormat::kParquet: p.field = entry.column; break;
-      case DataFormat::kWebDataset: p.field = "json:" + entry.pointer; break;
+      case DataFormat::kJsonl:
+        p.field = entry.pointer;
+        break;
+      case DataFormat::kParquet:
+        p.field = entry.column;
+        break;
+      case DataFormat::kWebDataset:
+        p.field = "json:" + entry.pointer;
+        break;
     }
     out.push_back(std::move(p));
   }
@@ -268,13 +292,14 @@ Result<model::DatasetSpec> ParseDatasetSpec(std::string_view text, const std::st
   }
   if (!root.IsMap()) return Invalid("spec must be a mapping (YAML or JSON object)");
 
-  static const std::set<std::string> kKnownKeys = {"name", "format", "path", "text",
-                                                    "properties", "on_error", "preset"};
+  static const std::set<std::string> kKnownKeys = {"name",       "format",   "path",  "text",
+                                                   "properties", "on_error", "preset"};
   for (const auto& kv : root) {
     std::string key = kv.first.Scalar();
     if (!kKnownKeys.count(key)) {
-      return Invalid(StrCat("unknown spec key '", key,
-                            "' (known keys: name, format, path, text, properties, on_error, preset)"));
+      return Invalid(
+          StrCat("unknown spec key '", key,
+                 "' (known keys: name, format, path, text, properties, on_error, preset)"));
     }
   }
   model::DatasetSpec spec;
@@ -343,7 +368,8 @@ Result<model::DatasetSpec> ParseDatasetSpec(std::string_view text, const std::st
     std::set<std::string> seen;
     for (size_t i = 0; i < declared.size(); ++i) {
       PropertySchema& p = declared[i];
-      if (!seen.insert(p.name).second) return Invalid(StrCat("spec: property '", p.name, "' declared twice"));
+      if (!seen.insert(p.name).second)
+        return Invalid(StrCat("spec: property '", p.name, "' declared twice"));
       bool replaced = false;
       for (auto& existing : spec.properties) {
         if (existing.name == p.name) {  // overrides the preset's declaration

@@ -52,8 +52,9 @@ TEST(SpecParserTest, JsonSpecAndListFormOfProperties) {
 }
 
 TEST(SpecParserTest, WebDatasetFieldsDefaultToJsonMember) {
-  const char* yaml = "name: w\nformat: webdataset\npath: a.tar\ntext: txt\n"
-                     "properties: {category: string, label: {type: int, field: cls}}\n";
+  const char* yaml =
+      "name: w\nformat: webdataset\npath: a.tar\ntext: txt\n"
+      "properties: {category: string, label: {type: int, field: cls}}\n";
   ASSERT_OK_AND_ASSIGN(auto spec, ParseDatasetSpec(yaml, "/d"));
   EXPECT_EQ(spec.properties[0].field, "json:/category");
   EXPECT_EQ(spec.properties[1].field, "cls");
@@ -61,9 +62,10 @@ TEST(SpecParserTest, WebDatasetFieldsDefaultToJsonMember) {
 }
 
 TEST(SpecParserTest, PresetMergesWithOverrides) {
-  const char* yaml = "name: pile\nformat: jsonl\npath: p.jsonl\npreset: PILE\n"
-                     "properties:\n  pile_set_name: {type: enum, values: [Github, ArXiv], nullable: true}\n"
-                     "  extra: bool\n";
+  const char* yaml =
+      "name: pile\nformat: jsonl\npath: p.jsonl\npreset: PILE\n"
+      "properties:\n  pile_set_name: {type: enum, values: [Github, ArXiv], nullable: true}\n"
+      "  extra: bool\n";
   ASSERT_OK_AND_ASSIGN(auto spec, ParseDatasetSpec(yaml, "/d"));
   ASSERT_EQ(spec.properties.size(), 2u);
   EXPECT_EQ(spec.properties[0].name, "pile_set_name");
@@ -78,7 +80,8 @@ TEST(SpecParserTest, PresetMergesWithOverrides) {
   EXPECT_EQ(rp[0].field, "/meta/language/*/name");
   ASSERT_OK_AND_ASSIGN(auto fw, PresetProperties("FINEWEB", DataFormat::kParquet));
   EXPECT_EQ(fw[0].field, "dump");
-  EXPECT_STATUS(PresetProperties("NOPE", DataFormat::kJsonl), StatusCode::kInvalidArgument, "known presets");
+  EXPECT_STATUS(PresetProperties("NOPE", DataFormat::kJsonl), StatusCode::kInvalidArgument,
+                "known presets");
 }
 
 TEST(SpecParserTest, RejectsBadSpecsWithClearMessages) {
@@ -92,14 +95,19 @@ TEST(SpecParserTest, RejectsBadSpecsWithClearMessages) {
       {"name: a\nformat: csv\npath: x\n", "unknown format 'csv'"},
       {"name: a\nformat: jsonl\n", "missing 'path'"},
       {"name: a\nformat: jsonl\npath: x\non_error: ignore\n", "on_error must be"},
-      {"name: a\nformat: jsonl\npath: x\nproperties: {p: integer}\n", "unknown property type 'integer'"},
+      {"name: a\nformat: jsonl\npath: x\nproperties: {p: integer}\n",
+       "unknown property type 'integer'"},
       {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: enum}}\n", "needs 'values'"},
-      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: int, values: [1]}}\n", "only allowed for type enum"},
-      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: int, colour: red}}\n", "unknown key 'colour'"},
+      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: int, values: [1]}}\n",
+       "only allowed for type enum"},
+      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: int, colour: red}}\n",
+       "unknown key 'colour'"},
       {"name: a\nformat: jsonl\npath: x\nproperties: {file_id: int}\n", "reserved"},
       {"name: a\nformat: jsonl\npath: x\nproperties: {\"bad-name\": int}\n", "must match"},
-      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: string, field: /a/*/b}}\n", "only a string_list"},
-      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: int, nullable: maybe}}\n", "true or false"},
+      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: string, field: /a/*/b}}\n",
+       "only a string_list"},
+      {"name: a\nformat: jsonl\npath: x\nproperties: {p: {type: int, nullable: maybe}}\n",
+       "true or false"},
       {"[1, 2]", "must be a mapping"},
       {"name: [unclosed", "not valid YAML"},
       {"name: a\nformat: jsonl\npath: x\npreset: PILES\n", "unknown preset 'PILES'"},
@@ -116,7 +124,8 @@ TEST(SpecParserTest, SpecFileResolvesRelativePathsAgainstItsFolder) {
   testing::WriteFile(dir.Join("sub/spec.yaml"), "name: a\nformat: jsonl\npath: ../data/*.jsonl\n");
   ASSERT_OK_AND_ASSIGN(auto spec, ParseDatasetSpecFile(dir.Join("sub/spec.yaml")));
   EXPECT_EQ(spec.path_patterns[0], dir.Join("data/*.jsonl"));
-  EXPECT_STATUS(ParseDatasetSpecFile(dir.Join("missing.yaml")), StatusCode::kNotFound, "missing.yaml");
+  EXPECT_STATUS(ParseDatasetSpecFile(dir.Join("missing.yaml")), StatusCode::kNotFound,
+                "missing.yaml");
 }
 
 }  // namespace

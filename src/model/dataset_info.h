@@ -19,13 +19,13 @@ std::string_view CompressionName(Compression c);
 struct FileRecord {
   int64_t file_id = 0;  // unique across the store
   int64_t dataset_id = 0;
-  std::string path;     // absolute
+  std::string path;  // absolute
   int64_t size_bytes = 0;
   int64_t mtime_ns = 0;  // st_mtim at registration
   Compression compression = Compression::kNone;
-  int64_t num_records = 0;  // physical records (lines incl. blank ones, rows, tar samples)
-  int64_t num_samples = 0;  // kept samples
-  int64_t num_skipped = 0;  // bad records skipped under on_error: skip
+  int64_t num_records = 0;      // physical records (lines incl. blank ones, rows, tar samples)
+  int64_t num_samples = 0;      // kept samples
+  int64_t num_skipped = 0;      // bad records skipped under on_error: skip
   int64_t num_seek_points = 0;  // for compressed files
 };
 

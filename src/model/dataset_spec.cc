@@ -6,9 +6,12 @@ namespace mixtera::model {
 
 std::string_view DataFormatName(DataFormat format) {
   switch (format) {
-    case DataFormat::kJsonl: return "jsonl";
-    case DataFormat::kParquet: return "parquet";
-    case DataFormat::kWebDataset: return "webdataset";
+    case DataFormat::kJsonl:
+      return "jsonl";
+    case DataFormat::kParquet:
+      return "parquet";
+    case DataFormat::kWebDataset:
+      return "webdataset";
   }
   return "unknown";
 }

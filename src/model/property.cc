@@ -6,12 +6,18 @@ namespace mixtera::model {
 
 std::string_view PropertyTypeName(PropertyType type) {
   switch (type) {
-    case PropertyType::kString: return "string";
-    case PropertyType::kEnum: return "enum";
-    case PropertyType::kInt: return "int";
-    case PropertyType::kFloat: return "float";
-    case PropertyType::kBool: return "bool";
-    case PropertyType::kStringList: return "string_list";
+    case PropertyType::kString:
+      return "string";
+    case PropertyType::kEnum:
+      return "enum";
+    case PropertyType::kInt:
+      return "int";
+    case PropertyType::kFloat:
+      return "float";
+    case PropertyType::kBool:
+      return "bool";
+    case PropertyType::kStringList:
+      return "string_list";
   }
   return "unknown";
 }

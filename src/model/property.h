@@ -14,9 +14,9 @@ namespace mixtera::model {
 // Serialized into the store schema, hence the explicit underlying type.
 enum class PropertyType : uint8_t {
   kString = 0,
-  kEnum = 1,        // a string restricted to `enum_values`
-  kInt = 2,         // int64
-  kFloat = 3,       // double
+  kEnum = 1,   // a string restricted to `enum_values`
+  kInt = 2,    // int64
+  kFloat = 3,  // double
   kBool = 4,
   kStringList = 5,  // a list of strings; a scalar string is wrapped into a one-element list
 };

@@ -5,12 +5,22 @@ namespace mixtera::model {
 void PropertyColumn::AppendNull() {
   valid_.push_back(0);
   switch (type_) {
-    case PropertyType::kInt: ints_.push_back(0); break;
-    case PropertyType::kFloat: floats_.push_back(0); break;
-    case PropertyType::kBool: bools_.push_back(0); break;
+    case PropertyType::kInt:
+      ints_.push_back(0);
+      break;
+    case PropertyType::kFloat:
+      floats_.push_back(0);
+      break;
+    case PropertyType::kBool:
+      bools_.push_back(0);
+      break;
     case PropertyType::kString:
-    case PropertyType::kEnum: item_ends_.push_back(chars_.size()); break;
-    case PropertyType::kStringList: list_ends_.push_back(item_ends_.size()); break;
+    case PropertyType::kEnum:
+      item_ends_.push_back(chars_.size());
+      break;
+    case PropertyType::kStringList:
+      list_ends_.push_back(item_ends_.size());
+      break;
   }
 }
 
@@ -65,9 +75,15 @@ void PropertyColumn::TruncateTo(size_t num_rows) {
   if (num_rows > valid_.size()) return;
   valid_.resize(num_rows);
   switch (type_) {
-    case PropertyType::kInt: ints_.resize(num_rows); break;
-    case PropertyType::kFloat: floats_.resize(num_rows); break;
-    case PropertyType::kBool: bools_.resize(num_rows); break;
+    case PropertyType::kInt:
+      ints_.resize(num_rows);
+      break;
+    case PropertyType::kFloat:
+      floats_.resize(num_rows);
+      break;
+    case PropertyType::kBool:
+      bools_.resize(num_rows);
+      break;
     case PropertyType::kString:
     case PropertyType::kEnum:
       item_ends_.resize(num_rows);

@@ -221,7 +221,8 @@ Status MetadataStoreImpl::DropOrphanTables() {
     return Status::OK();
   }));
   for (const auto& t : orphans) {
-    MIXTERA_RETURN_IF_ERROR(conn_.Execute(StrCat("DROP TABLE IF EXISTS ", duckdb::QuoteIdentifier(t))));
+    MIXTERA_RETURN_IF_ERROR(
+        conn_.Execute(StrCat("DROP TABLE IF EXISTS ", duckdb::QuoteIdentifier(t))));
   }
   return Status::OK();
 }
@@ -317,9 +318,8 @@ Result<std::unique_ptr<DatasetWriter>> MetadataStoreImpl::BeginDataset(
     return appender.status();
   }
   writer_active_ = true;
-  auto writer = std::make_unique<DatasetWriterImpl>(this, std::move(conn),
-                                                    std::move(appender).value(), spec, dataset_id,
-                                                    next_file_id);
+  auto writer = std::make_unique<DatasetWriterImpl>(
+      this, std::move(conn), std::move(appender).value(), spec, dataset_id, next_file_id);
   MIXTERA_RETURN_IF_ERROR(writer->LoadDictionaries());  // on error the writer drops its table
   return std::unique_ptr<DatasetWriter>(std::move(writer));
 }
@@ -527,8 +527,8 @@ Status DatasetWriterImpl::LoadDictionaries() {
   dictionaries_.resize(spec_.properties.size());
   for (size_t c = 0; c < spec_.properties.size(); ++c) {
     if (!internal::IsDictionaryEncoded(spec_.properties[c].type)) continue;
-    MIXTERA_ASSIGN_OR_RETURN(auto stmt,
-                             conn_.Prepare("SELECT code, value FROM dictionary WHERE property = ?"));
+    MIXTERA_ASSIGN_OR_RETURN(
+        auto stmt, conn_.Prepare("SELECT code, value FROM dictionary WHERE property = ?"));
     MIXTERA_RETURN_IF_ERROR(stmt.BindString(1, spec_.properties[c].name));
     MIXTERA_ASSIGN_OR_RETURN(QueryResult r, stmt.Execute());
     Dictionary& dict = dictionaries_[c];

@@ -384,7 +384,8 @@ TEST_F(MetadataStoreTest, StringListsAndNullsRoundTrip) {
   writer.reset();
 
   duckdb::QueryResult r =
-      Sql("SELECT sample_id, tags, score, ok, name FROM samples WHERE dataset = 'l' AND sample_id IN (3, 4, 7, 14) "
+      Sql("SELECT sample_id, tags, score, ok, name FROM samples WHERE dataset = 'l' AND sample_id "
+          "IN (3, 4, 7, 14) "
           "ORDER BY sample_id");
   ASSERT_OK_AND_ASSIGN(bool more, r.NextChunk());
   ASSERT_TRUE(more);

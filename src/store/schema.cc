@@ -108,8 +108,10 @@ std::string CreateSamplesViewSql(const std::vector<ViewDataset>& datasets) {
         continue;
       }
       std::string alias = StrCat("d", k);
-      from += StrCat(" CROSS JOIN (SELECT coalesce(list(value ORDER BY code), []::VARCHAR[]) AS v "
-                     "FROM dictionary WHERE property = ", duckdb::QuoteLiteral(name), ") ", alias);
+      from += StrCat(
+          " CROSS JOIN (SELECT coalesce(list(value ORDER BY code), []::VARCHAR[]) AS v "
+          "FROM dictionary WHERE property = ",
+          duckdb::QuoteLiteral(name), ") ", alias);
       if (type == model::PropertyType::kStringList) {
         select += StrCat(", list_transform(", col, ", x -> ", alias, ".v[x + 1]) AS ",
                          duckdb::QuoteIdentifier(name));

@@ -12,29 +12,29 @@
 #define MIXTERA_TEST_CONCAT_INNER(a, b) a##b
 #define MIXTERA_TEST_CONCAT(a, b) MIXTERA_TEST_CONCAT_INNER(a, b)
 
-#define ASSERT_OK(expr)                                   \
-  do {                                                    \
+#define ASSERT_OK(expr)                                               \
+  do {                                                                \
     const ::mixtera::Status _st = ::mixtera::testing::ToStatus(expr); \
-    ASSERT_TRUE(_st.ok()) << _st.ToString();              \
+    ASSERT_TRUE(_st.ok()) << _st.ToString();                          \
   } while (false)
-#define EXPECT_OK(expr)                                   \
-  do {                                                    \
+#define EXPECT_OK(expr)                                               \
+  do {                                                                \
     const ::mixtera::Status _st = ::mixtera::testing::ToStatus(expr); \
-    EXPECT_TRUE(_st.ok()) << _st.ToString();              \
+    EXPECT_TRUE(_st.ok()) << _st.ToString();                          \
   } while (false)
 
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)        \
-  auto tmp = (rexpr);                                     \
-  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();       \
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)  \
+  auto tmp = (rexpr);                               \
+  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString(); \
   lhs = std::move(tmp).value()
 #define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL(MIXTERA_TEST_CONCAT(_result_, __LINE__), lhs, rexpr)
 
 // Asserts that `expr` (Status or Result) failed with `code` and its message contains `substr`.
-#define EXPECT_STATUS(expr, expected_code, substr)                                       \
+#define EXPECT_STATUS(expr, expected_code, substr)                              \
   do {                                                                          \
     const ::mixtera::Status _st = ::mixtera::testing::ToStatus(expr);           \
-    EXPECT_EQ(_st.code(), expected_code) << _st.ToString();                            \
+    EXPECT_EQ(_st.code(), expected_code) << _st.ToString();                     \
     EXPECT_THAT(_st.message(), ::testing::HasSubstr(substr)) << _st.ToString(); \
   } while (false)
 
