@@ -53,6 +53,13 @@ class RegisterTest : public ::testing::Test {
     auto datasets = engine_->ListDatasets();
     ASSERT_TRUE(datasets.ok());
     EXPECT_EQ(offsets, datasets->size()) << "offsets left behind";
+    size_t staged = 0;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(dir_.Join("mx/.staging"), ec)) {
+      (void)e;
+      ++staged;
+    }
+    EXPECT_EQ(staged, 0u) << "staging folders left behind";
   }
 
   TempDir dir_;
@@ -198,6 +205,7 @@ TEST_F(RegisterTest, MissingPathsAndDuplicateNames) {
   ASSERT_OK(Register("name: dup\nformat: jsonl\npath: dup\n"));
   EXPECT_STATUS(Register("name: dup\nformat: jsonl\npath: dup\n"), StatusCode::kAlreadyExists,
                 "already exists");
+  ExpectNothingRegistered("no such dataset");  // no stray offsets or staging folders
 }
 
 TEST_F(RegisterTest, PropertyTypesAreGlobalAcrossDatasets) {

@@ -85,7 +85,7 @@ Result<ingest::IngestReport> Engine::RegisterDataset(const model::DatasetSpec& s
     fs::remove_all(staging, ec);
     return session.status();
   }
-  return FinishRegistration(spec, session->get(), staging);
+  return FinishRegistration(spec, std::move(session).value(), staging);
 }
 
 Result<ingest::IngestReport> Engine::OpenAndRegister(const std::string& dir,
@@ -110,14 +110,14 @@ Result<ingest::IngestReport> Engine::OpenAndRegister(const std::string& dir,
     fs::remove_all(staging, ec);
     return engine.status();
   }
-  auto report = (*engine)->FinishRegistration(spec, session->get(), staging);
+  auto report = (*engine)->FinishRegistration(spec, std::move(session).value(), staging);
   *engine_out = std::move(engine).value();
   return report;
 }
 
-Result<ingest::IngestReport> Engine::FinishRegistration(const model::DatasetSpec& spec,
-                                                        ingest::IngestSession* session,
-                                                        const std::string& staging_dir) {
+Result<ingest::IngestReport> Engine::FinishRegistration(
+    const model::DatasetSpec& spec, std::unique_ptr<ingest::IngestSession> session,
+    const std::string& staging_dir) {
   std::error_code ec;
   auto writer = store_->BeginDataset(spec);
   Status st = writer.status();
@@ -134,6 +134,7 @@ Result<ingest::IngestReport> Engine::FinishRegistration(const model::DatasetSpec
     st = report.status();
   }
   if (st.ok()) st = (*writer)->Commit();
+  session.reset();  // cancels a scan that Finish() did not consume, and joins its threads
   fs::remove_all(staging_dir, ec);
   if (!st.ok()) {
     if (writer.ok()) writer->reset();  // rolls back

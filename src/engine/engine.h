@@ -95,9 +95,10 @@ class Engine {
   Status RemoveStaleOffsets();
   // Creates "<dir>/.staging/<pid>-<n>" for a registration's offsets before their ids exist.
   static Result<std::string> MakeStagingDir(const std::string& dir);
-  // Finishes a registration whose scan runs in `session` (staged in `staging_dir`).
+  // Finishes a registration whose scan runs in `session` (staged in `staging_dir`); the
+  // session is done (its threads joined) and the staging folder gone when this returns.
   Result<ingest::IngestReport> FinishRegistration(const model::DatasetSpec& spec,
-                                                  ingest::IngestSession* session,
+                                                  std::unique_ptr<ingest::IngestSession> session,
                                                   const std::string& staging_dir);
 
   std::string dir_;
