@@ -198,6 +198,26 @@ TEST_F(RegisterTest, TruncatedCompressedFilesAreCorruption) {
   }
 }
 
+TEST_F(RegisterTest, WarnsAboutLargeCompressedFilesWithoutSeekPoints) {
+  std::string data;
+  while (data.size() < (size_t{3} << 20)) {
+    data += "{\"n\": " + std::to_string(data.size()) + ", \"text\": \"filler filler filler\"}\n";
+  }
+  WriteFile(dir_.Join("z/plain.jsonl"), data);
+  // One zstd frame: no seek points. Two gzip members: checkpoints every 1 MiB.
+  Sh("cd " + dir_.Join("z") +
+     " && zstd -q -c plain.jsonl > one.jsonl.zst && gzip -c plain.jsonl > g.jsonl.gz");
+  auto spec = ingest::ParseDatasetSpec(
+      "name: z\nformat: jsonl\npath: [z/one.jsonl.zst, z/g.jsonl.gz]\n", dir_.path());
+  ASSERT_TRUE(spec.ok());
+  ingest::IngestOptions options;
+  options.gzip_checkpoint_interval = int64_t{1} << 20;
+  ASSERT_OK_AND_ASSIGN(auto report, engine_->RegisterDataset(*spec, options, nullptr));
+  ASSERT_EQ(report.warnings.size(), 1u);
+  EXPECT_THAT(report.warnings[0], ::testing::HasSubstr("one.jsonl.zst"));
+  EXPECT_THAT(report.warnings[0], ::testing::HasSubstr("has no seek points"));
+}
+
 TEST_F(RegisterTest, MissingPathsAndDuplicateNames) {
   EXPECT_STATUS(Register("name: m\nformat: jsonl\npath: nowhere/*.jsonl\n"), StatusCode::kNotFound,
                 "matches no files");

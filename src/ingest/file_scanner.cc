@@ -112,7 +112,7 @@ class Scanner {
     if (file_->compression == model::Compression::kNone) return Status::OK();
     file_->num_seek_points = static_cast<int64_t>(seek_points_.size());
     MIXTERA_RETURN_IF_ERROR(formats::WriteSeekPoints(SeekPath(), seek_points_));
-    if (seek_points_.empty() && decompressed_bytes > (int64_t{64} << 20)) {
+    if (seek_points_.empty() && decompressed_bytes > shared_->options->gzip_checkpoint_interval) {
       std::lock_guard<std::mutex> lock(shared_->mu);
       shared_->warnings.push_back(StrCat(
           file_->path, ": ", model::CompressionName(file_->compression), " file of ",
