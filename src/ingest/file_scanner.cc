@@ -15,6 +15,7 @@
 #include "formats/offsets_file.h"
 #include "formats/parquet_scanner.h"
 #include "formats/tar_reader.h"
+#include "ingest/fast_json_parser.h"
 
 namespace mixtera::ingest {
 namespace {
@@ -143,11 +144,21 @@ class Scanner {
 
   static std::string LineWhere(int64_t index) { return StrCat("line ", index + 1); }
 
+  std::vector<std::string> PropertyPointers() const {
+    std::vector<std::string> pointers;
+    for (const auto& p : shared_->spec->properties) pointers.push_back(p.field);
+    return pointers;
+  }
+
   Status ScanJsonl() {
     MIXTERA_ASSIGN_OR_RETURN(auto stream, OpenStream());
     MIXTERA_ASSIGN_OR_RETURN(auto offsets, formats::OffsetsWriter::Create(OffsetsPath()));
     formats::LineReader reader(std::move(stream));
     simdjson::dom::parser parser;
+    // The fast path serves clean records; anything else goes through the DOM path below,
+    // which decides and words the error.
+    std::unique_ptr<FastJsonRecordParser> fast = FastJsonRecordParser::Make(
+        shared_->spec->properties, PropertyPointers(), shared_->spec->text_fields);
     formats::LineReader::Line line;
     int64_t end_offset = 0;
     for (;;) {
@@ -159,6 +170,11 @@ class Scanner {
       MIXTERA_RETURN_IF_ERROR(offsets->Add(line.offset, static_cast<int64_t>(line.bytes.size())));
       end_offset = line.offset + static_cast<int64_t>(line.bytes.size());
       if (IsBlank(line.bytes)) continue;
+      if (fast != nullptr && fast->Parse(line.bytes, &batch_)) {
+        batch_.sample_ids.push_back(line.index);
+        FlushIfFull();
+        continue;
+      }
       simdjson::dom::element doc;
       auto error = parser
                        .parse(reinterpret_cast<const uint8_t*>(line.bytes.data()),

@@ -1,0 +1,290 @@
+// Compiled for the build machine's CPU (-march=native, see CMakeLists.txt) so that simdjson's
+// On-Demand code, which is inlined, uses its SIMD kernels.
+#include "ingest/fast_json_parser.h"
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstring>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
+namespace mixtera::ingest {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Checks the escape that starts at `p` (just after a backslash), before `end`; returns the
+// position after it, or nullptr when it is not one of \" \\ \/ \b \f \n \r \t \uXXXX.
+const char* CheckEscape(const char* p, const char* end) {
+  if (p >= end) return nullptr;
+  switch (*p) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+      return p + 1;
+    case 'u': {
+      auto code_unit = [end](const char* u) -> int {  // u points at 'u'
+        if (end - u < 5) return -1;
+        int value = 0;
+        for (int k = 1; k <= 4; ++k) {
+          const char c = u[k];
+          int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+          if (digit < 0) return -1;
+          value = value * 16 + digit;
+        }
+        return value;
+      };
+      int unit = code_unit(p);
+      if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return nullptr;  // lone low surrogate
+      if (unit >= 0xD800 && unit <= 0xDBFF) {  // a high surrogate needs a low one next
+        if (end - p < 7 || p[5] != '\\' || p[6] != 'u') return nullptr;
+        int low = code_unit(p + 6);
+        if (low < 0xDC00 || low > 0xDFFF) return nullptr;
+        return p + 11;
+      }
+      return p + 5;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+// Checks the escapes of a raw string token (with its quotes). UTF-8 and control characters
+// are checked by simdjson's stage 1. REQUIRES: 32 readable bytes after the token (the line
+// padding guarantees them).
+bool ValidEscapes(std::string_view token) {
+  if (token.size() < 2 || token.front() != '"') return false;
+  const char* begin = token.data() + 1;
+  const char* end = token.data() + token.size() - 1;  // the closing quote
+#ifdef __AVX2__
+  // Backslash positions 32 bytes at a time; escapes are dense in code and text.
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const char* resume = begin;  // the first byte not consumed by an escape
+  for (const char* block = begin; block < end; block += 32) {
+    __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
+    uint32_t mask =
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, backslash)));
+    while (mask != 0) {
+      const char* at = block + __builtin_ctz(mask);
+      mask &= mask - 1;
+      if (at >= end) return true;
+      if (at < resume) continue;  // inside the previous escape (the 2nd byte of a double backslash)
+      resume = CheckEscape(at + 1, end);
+      if (resume == nullptr) return false;
+    }
+  }
+  return true;
+#else
+  const char* p = begin;
+  while (p < end) {
+    const void* bs = std::memchr(p, '\\', static_cast<size_t>(end - p));
+    if (bs == nullptr) return true;
+    p = CheckEscape(static_cast<const char*>(bs) + 1, end);
+    if (p == nullptr) return false;
+  }
+  return true;
+#endif
+}
+
+// Visits every value below `v`, validating numbers and string escapes.
+bool Walk(od::value v, int depth) {
+  if (depth > 1024) return false;
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  switch (type) {
+    case od::json_type::object: {
+      od::object object;
+      if (v.get_object().get(object)) return false;
+      for (auto field : object) {
+        // Keys are short: unescaping them validates their escapes.
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return false;
+        od::value child;
+        if (field.value().get(child) || !Walk(child, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::array: {
+      od::array array;
+      if (v.get_array().get(array)) return false;
+      for (auto item : array) {
+        od::value child;
+        if (item.get(child) || !Walk(child, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      std::string_view token = v.raw_json_token();
+      // raw_json_token() may include trailing whitespace before the next structural char.
+      while (!token.empty() && token.back() != '"') token.remove_suffix(1);
+      return ValidEscapes(token);
+    }
+    case od::json_type::number: {
+      od::number number;
+      return !v.get_number().get(number);
+    }
+    case od::json_type::boolean: {
+      bool b;
+      return !v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      return !v.is_null().get(is_null) && is_null;
+    }
+  }
+  return false;
+}
+
+// Converts the value at `pointer` for a property of `type` (missing -> monostate).
+// Returns false for anything the DOM path should judge.
+bool Convert(od::document& doc, const std::string& pointer, model::PropertyType type,
+             LooseValue* out) {
+  od::value v;
+  auto error = doc.at_pointer(pointer).get(v);
+  if (error == simdjson::NO_SUCH_FIELD || error == simdjson::INDEX_OUT_OF_BOUNDS ||
+      error == simdjson::INCORRECT_TYPE) {
+    *out = std::monostate{};
+    return true;
+  }
+  if (error) return false;
+  od::json_type json_type;
+  if (v.type().get(json_type)) return false;
+  switch (json_type) {
+    case od::json_type::null:
+      *out = std::monostate{};
+      return true;
+    case od::json_type::string: {
+      std::string_view s;
+      if (v.get_string().get(s)) return false;
+      *out = std::string(s);
+      return true;
+    }
+    case od::json_type::number: {
+      od::number_type nt;
+      if (v.get_number_type().get(nt)) return false;
+      if (nt == od::number_type::signed_integer && type != model::PropertyType::kFloat) {
+        int64_t i;
+        if (v.get_int64().get(i)) return false;
+        *out = i;
+        return true;
+      }
+      if (type == model::PropertyType::kFloat) {
+        double d;
+        if (v.get_double().get(d)) return false;
+        *out = d;
+        return true;
+      }
+      return false;  // a float or huge integer for a non-float property: let the DOM path say so
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return false;
+      *out = b;
+      return true;
+    }
+    case od::json_type::array: {
+      if (type != model::PropertyType::kStringList) return false;
+      od::array array;
+      if (v.get_array().get(array)) return false;
+      std::vector<std::string> items;
+      for (auto item : array) {
+        std::string_view s;
+        if (item.get_string().get(s)) return false;
+        items.emplace_back(s);
+      }
+      *out = std::move(items);
+      return true;
+    }
+    case od::json_type::object:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+class FastJsonRecordParser::Impl {
+ public:
+  Impl(const std::vector<model::PropertySchema>& properties,
+       const std::vector<std::string>& pointers, const std::vector<std::string>& text_pointers)
+      : pointers_(pointers), text_pointers_(text_pointers) {
+    for (const auto& p : properties) {
+      checkers_.emplace_back(p);
+      types_.push_back(p.type);
+    }
+    values_.resize(properties.size());
+  }
+
+  bool Parse(std::string_view line, model::SampleBatch* batch) {
+    od::document doc;
+    if (parser_.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING)
+            .get(doc)) {
+      return false;
+    }
+    od::value root;
+    od::json_type type;
+    if (doc.get_value().get(root) || root.type().get(type) || type != od::json_type::object) {
+      return false;
+    }
+    if (!Walk(root, 0)) return false;
+    // Nothing may follow the root value: at the end, current_location() has no location.
+    const char* trailing = nullptr;
+    if (doc.current_location().get(trailing) == simdjson::SUCCESS) return false;
+    for (const std::string& pointer : text_pointers_) {
+      od::value v;
+      od::json_type t;
+      if (doc.at_pointer(pointer).get(v) || v.type().get(t) || t != od::json_type::string)
+        return false;
+    }
+    for (size_t i = 0; i < pointers_.size(); ++i) {
+      if (!Convert(doc, pointers_[i], types_[i], &values_[i])) return false;
+    }
+    const size_t row = batch->num_rows();
+    for (size_t i = 0; i < checkers_.size(); ++i) {
+      if (!checkers_[i].AppendLoose(values_[i], &batch->columns[i]).ok()) {
+        for (auto& column : batch->columns) column.TruncateTo(row);
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  od::parser parser_;
+  std::vector<std::string> pointers_;
+  std::vector<std::string> text_pointers_;
+  std::vector<PropertyChecker> checkers_;
+  std::vector<model::PropertyType> types_;
+  std::vector<LooseValue> values_;
+};
+
+std::unique_ptr<FastJsonRecordParser> FastJsonRecordParser::Make(
+    const std::vector<model::PropertySchema>& properties, const std::vector<std::string>& pointers,
+    const std::vector<std::string>& text_pointers) {
+  for (const auto& p : pointers) {
+    auto path = JsonPath::Parse(p);
+    if (!path.ok() || path->has_wildcard) return nullptr;
+  }
+  return std::unique_ptr<FastJsonRecordParser>(
+      new FastJsonRecordParser(std::make_unique<Impl>(properties, pointers, text_pointers)));
+}
+
+FastJsonRecordParser::FastJsonRecordParser(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FastJsonRecordParser::~FastJsonRecordParser() = default;
+
+bool FastJsonRecordParser::Parse(std::string_view line, model::SampleBatch* batch) {
+  return impl_->Parse(line, batch);
+}
+
+}  // namespace mixtera::ingest

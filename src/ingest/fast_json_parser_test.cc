@@ -1,0 +1,180 @@
+#include "ingest/fast_json_parser.h"
+
+#include <simdjson.h>
+
+#include "testing/test_util.h"
+
+namespace mixtera::ingest {
+namespace {
+
+using model::PropertySchema;
+using model::PropertyType;
+
+// Renders row `row` of every column, so results of the two paths can be compared.
+std::string RenderRow(const model::SampleBatch& batch, size_t row) {
+  std::string out;
+  for (const auto& c : batch.columns) {
+    if (!c.is_valid(row)) {
+      out += "null|";
+      continue;
+    }
+    switch (c.type()) {
+      case PropertyType::kInt:
+        out += std::to_string(c.int_at(row));
+        break;
+      case PropertyType::kFloat:
+        out += std::to_string(c.float_at(row));
+        break;
+      case PropertyType::kBool:
+        out += c.bool_at(row) ? "true" : "false";
+        break;
+      case PropertyType::kString:
+      case PropertyType::kEnum:
+        out += "s:" + std::string(c.string_at(row));
+        break;
+      case PropertyType::kStringList:
+        out += "[";
+        for (size_t k = 0; k < c.list_size(row); ++k) out += std::string(c.list_item(row, k)) + ",";
+        out += "]";
+        break;
+    }
+    out += "|";
+  }
+  return out;
+}
+
+class FastJsonParserTest : public ::testing::Test {
+ protected:
+  std::vector<PropertySchema> props_ = {
+      {"s", PropertyType::kString, true, {}, "/s"},
+      {"e", PropertyType::kEnum, true, {"a", "b"}, "/meta/e"},
+      {"i", PropertyType::kInt, true, {}, "/i"},
+      {"f", PropertyType::kFloat, true, {}, "/f"},
+      {"b", PropertyType::kBool, true, {}, "/b"},
+      {"l", PropertyType::kStringList, true, {}, "/l"},
+      {"x", PropertyType::kString, true, {}, "/arr/1/x"},
+  };
+  std::vector<std::string> pointers_ = {"/s", "/meta/e", "/i", "/f", "/b", "/l", "/arr/1/x"};
+  std::vector<std::string> text_ = {"/text"};
+};
+
+// The fast path must agree with the DOM path (parse, object check, text check, extraction)
+// on every record: where it succeeds the DOM path succeeds with the same values, and where
+// the DOM path fails the fast path declines.
+TEST_F(FastJsonParserTest, AgreesWithTheDomPathOnValidAndInvalidRecords) {
+  const std::vector<std::string> records = {
+      R"({"text": "t", "s": "x", "meta": {"e": "a"}, "i": 5, "f": 2.5, "b": true, "l": ["p", "q"]})",
+      R"({"text": "t"})",
+      R"(  {"text": "t", "i": -9223372036854775808}  )",
+      R"({"text": "t", "i": 9223372036854775808})",
+      R"({"text": "t", "i": 3.0})",
+      R"({"text": "t", "i": "3"})",
+      R"({"text": "t", "f": 7})",
+      R"({"text": "t", "f": 1e400})",
+      R"({"text": "t", "b": 1})",
+      R"({"text": "t", "l": "solo"})",
+      R"({"text": "t", "l": ["a", 1]})",
+      R"({"text": "t", "l": []})",
+      R"({"text": "t", "e": "a"})",
+      R"({"text": "t", "meta": {"e": "c"}})",
+      R"({"text": "t", "meta": {"e": null}})",
+      R"({"text": "t", "arr": [{"x": "no"}, {"x": "yes"}]})",
+      R"({"text": "t", "arr": [{"x": "only"}]})",
+      R"({"text": "t", "arr": "notalist"})",
+      R"({"text": "line\nwith \"escapes\" \u00fc \ud83d\ude00 \/ \\", "s": "\u0041"})",
+      R"({"text": "t", "other": "bad \q escape"})",
+      R"({"text": "t", "other": "bad \u12 escape"})",
+      R"({"text": "t", "ot\qher": 1})",
+      R"({"text": "t", "n": 01})",
+      R"({"text": "t", "n": 1.})",
+      R"({"text": "t", "n": -})",
+      R"({"text": "t", "n": [1, 2, {"deep": [true, false, null]}]})",
+      R"({"text": "t", "n": tru})",
+      R"({"text": "t", "n": nul})",
+      R"({"text": "t"} x)",
+      R"({"text": "t"} {"text": "u"})",
+      R"({"text": "t",})",
+      R"({"text": "t")",
+      R"({"text": 5})",
+      R"({"no_text": "t"})",
+      R"(["text", "t"])",
+      R"("just a string")",
+      R"({"text": "t", "s": "dup1", "s": "dup2"})",
+      "{\"text\": \"t\", \"s\": \"tab\there\"}",
+      "{\"text\": \"t\"}\r",
+      R"({})",
+      "",
+  };
+  auto fast = FastJsonRecordParser::Make(props_, pointers_, text_);
+  ASSERT_NE(fast, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto dom, JsonPropertyExtractor::Make(props_, pointers_, text_));
+  simdjson::dom::parser dom_parser;
+  int fast_accepted = 0;
+  for (const std::string& record : records) {
+    SCOPED_TRACE(record);
+    std::string padded = record + std::string(64, ' ');
+    std::string_view line(padded.data(), record.size());
+    model::SampleBatch fast_batch(1, props_);
+    bool fast_ok = fast->Parse(line, &fast_batch);
+
+    model::SampleBatch dom_batch(1, props_);
+    simdjson::dom::element doc;
+    bool dom_ok =
+        !dom_parser.parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(), false)
+             .get(doc) &&
+        doc.is_object() && dom.CheckText(doc).ok() && dom.Extract(doc, &dom_batch).ok();
+    if (fast_ok) {
+      ++fast_accepted;
+      EXPECT_TRUE(dom_ok) << "the fast path accepted a record the DOM path rejects";
+      ASSERT_EQ(fast_batch.columns[0].size(), 1u);
+      if (dom_ok) {
+        EXPECT_EQ(RenderRow(fast_batch, 0), RenderRow(dom_batch, 0));
+      }
+    } else {
+      EXPECT_EQ(fast_batch.columns[0].size(), 0u) << "declined records leave no partial row";
+    }
+  }
+  // The fast path is not vacuous: it serves the clean records itself.
+  EXPECT_GE(fast_accepted, 12);
+}
+
+// Escapes in strings nobody reads are validated without unescaping; generated strings put
+// backslashes at every position around the 32-byte blocks of the scan.
+TEST_F(FastJsonParserTest, ValidatesEveryEscapeLikeTheDomParser) {
+  const std::vector<std::string> pieces = {"a",       "\\n",   "\\\\",    "\\q",
+                                           "\\u00e9", "\\u12", "\\\"",    "\\/",
+                                           "xyz",     "\\",    "\\\\\\q", "\\uD83D\\uDE00"};
+  auto fast = FastJsonRecordParser::Make(props_, pointers_, text_);
+  simdjson::dom::parser dom_parser;
+  uint64_t state = 12345;
+  int accepted = 0, rejected = 0;
+  for (int n = 0; n < 3000; ++n) {
+    std::string value;
+    size_t target = n % 90;
+    while (value.size() < target) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      value += pieces[(state >> 33) % pieces.size()];
+    }
+    std::string record = "{\"text\": \"t\", \"other\": \"" + value + "\", \"s\": \"v\"}";
+    std::string padded = record + std::string(64, ' ');
+    std::string_view line(padded.data(), record.size());
+    model::SampleBatch batch(1, props_);
+    bool fast_ok = fast->Parse(line, &batch);
+    simdjson::dom::element doc;
+    bool dom_ok =
+        !dom_parser.parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(), false)
+             .get(doc);
+    ASSERT_EQ(fast_ok, dom_ok) << record;
+    (fast_ok ? accepted : rejected)++;
+  }
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(rejected, 100);
+}
+
+TEST_F(FastJsonParserTest, DeclinesWildcardPointers) {
+  std::vector<PropertySchema> props = {{"l", PropertyType::kStringList, true, {}, "/a/*/b"}};
+  EXPECT_EQ(FastJsonRecordParser::Make(props, {"/a/*/b"}, {}), nullptr);
+}
+
+}  // namespace
+}  // namespace mixtera::ingest
