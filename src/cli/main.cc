@@ -38,7 +38,11 @@ int RunRegister(const std::string& dir, const std::string& spec_path, bool json,
   options.num_threads = threads;
   options.show_progress = StderrIsTerminal();
   std::unique_ptr<engine::Engine> eng;
-  auto report = engine::Engine::OpenAndRegister(dir, *spec, options, {}, &eng);
+  // Registration appends on one thread and scans on its own pool; DuckDB's worker threads
+  // would only compete with the scanners for the cores.
+  engine::EngineOptions engine_options;
+  engine_options.store.threads = 1;
+  auto report = engine::Engine::OpenAndRegister(dir, *spec, options, engine_options, &eng);
   if (!report.ok()) return Fail(report.status());
   for (const auto& w : report->warnings) LogWarning(w);
   for (const auto& e : report->skipped_examples) LogWarning("skipped " + e);
