@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -146,24 +147,17 @@ bool Walk(od::value v, int depth) {
   return false;
 }
 
-// Converts the value at `pointer` for a property of `type` (missing -> monostate).
-// Returns false for anything the DOM path should judge.
-bool Convert(od::document& doc, const std::string& pointer, model::PropertyType type,
-             LooseValue* out) {
-  od::value v;
-  auto error = doc.at_pointer(pointer).get(v);
-  if (error == simdjson::NO_SUCH_FIELD || error == simdjson::INDEX_OUT_OF_BOUNDS ||
-      error == simdjson::INCORRECT_TYPE) {
-    *out = std::monostate{};
-    return true;
-  }
-  if (error) return false;
+// Converts `v` for a property of `type`. Returns false for anything the DOM path should judge.
+bool ConvertValue(od::value v, model::PropertyType type, LooseValue* out) {
   od::json_type json_type;
   if (v.type().get(json_type)) return false;
   switch (json_type) {
-    case od::json_type::null:
+    case od::json_type::null: {
+      bool is_null = false;
+      if (v.is_null().get(is_null) || !is_null) return false;
       *out = std::monostate{};
       return true;
+    }
     case od::json_type::string: {
       std::string_view s;
       if (v.get_string().get(s)) return false;
@@ -212,18 +206,74 @@ bool Convert(od::document& doc, const std::string& pointer, model::PropertyType 
   return false;
 }
 
+// Converts the value at `pointer` (missing -> monostate).
+bool ConvertAt(od::document& doc, const std::string& pointer, model::PropertyType type,
+               LooseValue* out) {
+  od::value v;
+  auto error = doc.at_pointer(pointer).get(v);
+  if (error == simdjson::NO_SUCH_FIELD || error == simdjson::INDEX_OUT_OF_BOUNDS ||
+      error == simdjson::INCORRECT_TYPE) {
+    *out = std::monostate{};
+    return true;
+  }
+  if (error) return false;
+  return ConvertValue(v, type, out);
+}
+
+// True when `v` is a string whose escapes are valid (the text check).
+bool IsValidString(od::value v) {
+  od::json_type type;
+  if (v.type().get(type) || type != od::json_type::string) return false;
+  std::string_view token = v.raw_json_token();
+  while (!token.empty() && token.back() != '"') token.remove_suffix(1);
+  return ValidEscapes(token);
+}
+
 }  // namespace
 
 class FastJsonRecordParser::Impl {
  public:
   Impl(const std::vector<model::PropertySchema>& properties,
-       const std::vector<std::string>& pointers, const std::vector<std::string>& text_pointers)
-      : pointers_(pointers), text_pointers_(text_pointers) {
+       const std::vector<std::string>& pointers, const std::vector<std::string>& text_pointers) {
     for (const auto& p : properties) {
       checkers_.emplace_back(p);
       types_.push_back(p.type);
     }
     values_.resize(properties.size());
+    // A top-level key with one consumer is read during the walk; everything else is looked
+    // up with at_pointer afterwards.
+    std::vector<std::pair<std::string, int>> candidates;  // key, consumer (-1: text)
+    auto top_key = [](const std::string& pointer, std::string* key) {
+      auto path = JsonPath::Parse(pointer);
+      if (!path.ok() || path->segments.size() != 1) return false;
+      *key = path->segments[0];
+      return true;
+    };
+    std::string key;
+    for (size_t i = 0; i < pointers.size(); ++i) {
+      if (top_key(pointers[i], &key)) candidates.emplace_back(key, static_cast<int>(i));
+    }
+    for (const auto& t : text_pointers) {
+      if (top_key(t, &key)) candidates.emplace_back(key, -1);
+    }
+    std::vector<bool> served(pointers.size(), false);
+    std::vector<bool> text_served(text_pointers.size(), false);
+    for (const auto& [k, consumer] : candidates) {
+      int uses = 0;
+      for (const auto& other : candidates) uses += other.first == k;
+      if (uses != 1) continue;
+      top_.push_back({k, consumer});
+      if (consumer >= 0) served[static_cast<size_t>(consumer)] = true;
+    }
+    for (size_t i = 0; i < pointers.size(); ++i) {
+      if (!served[i]) nested_.push_back({pointers[i], static_cast<int>(i)});
+    }
+    for (const auto& t : text_pointers) {
+      bool on_top = false;
+      for (const auto& entry : top_) on_top |= entry.consumer < 0 && "/" + entry.key == t;
+      if (!on_top) nested_text_.push_back(t);
+    }
+    seen_.resize(top_.size());
   }
 
   bool Parse(std::string_view line, model::SampleBatch* batch) {
@@ -237,18 +287,44 @@ class FastJsonRecordParser::Impl {
     if (doc.get_value().get(root) || root.type().get(type) || type != od::json_type::object) {
       return false;
     }
-    if (!Walk(root, 0)) return false;
+    for (auto& v : values_) v = std::monostate{};
+    std::fill(seen_.begin(), seen_.end(), false);
+    od::object object;
+    if (root.get_object().get(object)) return false;
+    for (auto field : object) {
+      std::string_view key;  // unescaping keys validates their escapes
+      if (field.unescaped_key().get(key)) return false;
+      od::value value;
+      if (field.value().get(value)) return false;
+      size_t t = 0;
+      while (t < top_.size() && (seen_[t] || top_[t].key != key)) ++t;
+      if (t == top_.size()) {
+        if (!Walk(value, 1)) return false;
+        continue;
+      }
+      seen_[t] = true;  // the first occurrence of a key counts, as in the DOM path
+      const int consumer = top_[t].consumer;
+      if (consumer < 0 ? !IsValidString(value)
+                       : !ConvertValue(value, types_[static_cast<size_t>(consumer)],
+                                       &values_[static_cast<size_t>(consumer)])) {
+        return false;
+      }
+    }
     // Nothing may follow the root value: at the end, current_location() has no location.
     const char* trailing = nullptr;
     if (doc.current_location().get(trailing) == simdjson::SUCCESS) return false;
-    for (const std::string& pointer : text_pointers_) {
-      od::value v;
-      od::json_type t;
-      if (doc.at_pointer(pointer).get(v) || v.type().get(t) || t != od::json_type::string)
-        return false;
+    for (size_t t = 0; t < top_.size(); ++t) {
+      if (top_[t].consumer < 0 && !seen_[t]) return false;  // missing text
     }
-    for (size_t i = 0; i < pointers_.size(); ++i) {
-      if (!Convert(doc, pointers_[i], types_[i], &values_[i])) return false;
+    for (const std::string& pointer : nested_text_) {
+      od::value v;
+      if (doc.at_pointer(pointer).get(v) || !IsValidString(v)) return false;
+    }
+    for (const auto& [pointer, index] : nested_) {
+      if (!ConvertAt(doc, pointer, types_[static_cast<size_t>(index)],
+                     &values_[static_cast<size_t>(index)])) {
+        return false;
+      }
     }
     const size_t row = batch->num_rows();
     for (size_t i = 0; i < checkers_.size(); ++i) {
@@ -261,9 +337,20 @@ class FastJsonRecordParser::Impl {
   }
 
  private:
+  struct TopLevel {
+    std::string key;  // unescaped
+    int consumer;     // property index, or -1 for a text field
+  };
+  struct Nested {
+    std::string pointer;
+    int index;
+  };
+
   od::parser parser_;
-  std::vector<std::string> pointers_;
-  std::vector<std::string> text_pointers_;
+  std::vector<TopLevel> top_;
+  std::vector<bool> seen_;
+  std::vector<Nested> nested_;
+  std::vector<std::string> nested_text_;
   std::vector<PropertyChecker> checkers_;
   std::vector<model::PropertyType> types_;
   std::vector<LooseValue> values_;
