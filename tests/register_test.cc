@@ -3,12 +3,14 @@
 // input with the located error it must produce.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "base/strings.h"
 #include "duckdb/connection.h"
 #include "engine/engine.h"
 #include "formats/input_stream.h"
@@ -216,6 +218,40 @@ TEST_F(RegisterTest, WarnsAboutLargeCompressedFilesWithoutSeekPoints) {
   ASSERT_EQ(report.warnings.size(), 1u);
   EXPECT_THAT(report.warnings[0], ::testing::HasSubstr("one.jsonl.zst"));
   EXPECT_THAT(report.warnings[0], ::testing::HasSubstr("has no seek points"));
+}
+
+TEST_F(RegisterTest, FifoIsRejectedInsteadOfBlocking) {
+  fs::create_directories(dir_.Join("fifo"));
+  ASSERT_EQ(mkfifo(dir_.Join("fifo/f.jsonl").c_str(), 0644), 0);
+  EXPECT_STATUS(Register("name: f\nformat: jsonl\npath: fifo/f.jsonl\n"),
+                StatusCode::kInvalidArgument, "not a regular file");
+  ExpectNothingRegistered("f");
+}
+
+TEST_F(RegisterTest, SkippedRecordMessagesStayValidUtf8) {
+  std::string value;
+  for (int i = 0; i < 30; ++i) value += "\xc3\xa9";  // 30 x U+00E9, cut by the 40-byte limit
+  WriteFile(dir_.Join("u/a.jsonl"), "{\"l\": \"a\"}\n{\"l\": \"" + value + "\"}\n");
+  ASSERT_OK_AND_ASSIGN(auto report,
+                       Register("name: u\nformat: jsonl\npath: u/a.jsonl\non_error: skip\n"
+                                "properties: {l: {type: enum, values: [a]}}\n"));
+  ASSERT_EQ(report.skipped_examples.size(), 1u);
+  EXPECT_TRUE(IsValidUtf8(report.skipped_examples[0])) << report.skipped_examples[0];
+  EXPECT_THAT(report.skipped_examples[0], ::testing::HasSubstr("line 2"));
+}
+
+TEST_F(RegisterTest, InvalidUtf8TextMemberIsABadRecordNotAFailedRegistration) {
+  WriteFile(dir_.Join("wu/src/s0.cls"), "cat");
+  WriteFile(dir_.Join("wu/src/s1.cls"), "\xff\xfe");
+  WriteFile(dir_.Join("wu/src/s2.cls"), "dog");
+  Sh("cd " + dir_.Join("wu/src") + " && tar cf ../a.tar s0.cls s1.cls s2.cls");
+  ASSERT_OK_AND_ASSIGN(auto report,
+                       Register("name: wu\nformat: webdataset\npath: wu/a.tar\non_error: skip\n"
+                                "properties: {label: {type: string, field: cls}}\n"));
+  EXPECT_EQ(report.num_samples, 2);
+  EXPECT_EQ(report.num_skipped, 1);
+  ASSERT_EQ(report.skipped_examples.size(), 1u);
+  EXPECT_THAT(report.skipped_examples[0], ::testing::HasSubstr("sample 's1': property 'label'"));
 }
 
 TEST_F(RegisterTest, MissingPathsAndDuplicateNames) {

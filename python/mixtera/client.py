@@ -72,7 +72,7 @@ class MixteraClient:
             if name is not None:
                 import yaml  # Debian's python3-yaml
                 declared = (yaml.safe_load(text) or {}).get("name")
-                if declared is not None and declared != name:
+                if declared is not None and str(declared) != name:
                     raise InvalidArgumentError(
                         f"{path}: name {name!r} differs from the spec's name {declared!r}")
         report = self._engine.register(text, base_dir, origin, parser, num_threads)

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "base/logging.h"
@@ -58,6 +59,7 @@ class PyEngine {
     Result<ingest::IngestReport> report = Status::Internal("unset");
     {
       py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
       report = engine_->RegisterDataset(*spec, options, record_parser.get());
       record_parser.reset();
     }
@@ -82,6 +84,7 @@ class PyEngine {
     Status st;
     {
       py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
       st = engine_->RemoveDataset(name);
     }
     ThrowIfError(st);
@@ -114,12 +117,15 @@ class PyEngine {
     std::optional<R> result;
     {
       py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
       result.emplace(fn());
     }
     return ValueOrThrow(std::move(*result));
   }
 
   std::unique_ptr<engine::Engine> engine_;
+  // The engine is not thread-safe: calls from several Python threads take turns.
+  std::mutex mu_;
 };
 
 }  // namespace

@@ -94,7 +94,13 @@ Status PyRecordParser::ParseBatch(const std::vector<Record>& records,
         }
       }
     } catch (py::error_already_set& e) {
+      if (e.matches(PyExc_KeyboardInterrupt) || e.matches(PyExc_SystemExit)) {
+        return Status::Cancelled(StrCat("registration interrupted in the parser: ", e.what()));
+      }
       (*errors)[r] = Status::InvalidArgument(StrCat("parser raised ", e.what()));
+    } catch (const std::exception& e) {  // e.g. a str that is not valid UTF-8 (lone surrogate)
+      (*errors)[r] =
+          Status::InvalidArgument(StrCat("cannot convert the parser's result: ", e.what()));
     }
   }
   return Status::OK();

@@ -45,7 +45,11 @@ void ThrowStatus(const Status& status) {
   }
   py::object errors = py::module_::import("mixtera.errors");
   py::object cls = errors.attr(name);
-  PyErr_SetString(cls.ptr(), status.message().c_str());
+  // Messages may quote bytes of broken files: decode leniently, never fail here.
+  const std::string& msg = status.message();
+  py::object text = py::reinterpret_steal<py::object>(
+      PyUnicode_DecodeUTF8(msg.data(), static_cast<Py_ssize_t>(msg.size()), "replace"));
+  PyErr_SetObject(cls.ptr(), text.ptr());
   throw py::error_already_set();
 }
 

@@ -128,6 +128,25 @@ def test_parser_hook_type_rules_and_exceptions(tmp_path):
                                 parser=lambda i, p: {})
 
 
+def test_parser_returning_unencodable_text_is_a_bad_record(tmp_path):
+    write_jsonl(str(tmp_path / "a.jsonl"), RECORDS[:3])
+    client = MixteraClient.from_directory(tmp_path / "mx")
+    spec = {"format": "jsonl", "path": str(tmp_path / "a.jsonl"), "on_error": "skip",
+            "properties": {"lang": "string"}}
+    r = client.register_dataset("lone", spec,
+                                parser=lambda i, p: {"lang": "\ud800" if i == 1 else p["lang"]})
+    assert (r["num_samples"], r["num_skipped"]) == (2, 1)
+    assert "line 2" in r["skipped_examples"][0]
+
+
+def test_numeric_names_in_spec_files(tmp_path):
+    write_jsonl(str(tmp_path / "x.jsonl"), RECORDS[:2])
+    (tmp_path / "spec.yaml").write_text("name: 2024\nformat: jsonl\npath: x.jsonl\n")
+    client = MixteraClient.from_directory(tmp_path / "mx")
+    assert client.register_dataset("2024", tmp_path / "spec.yaml")["num_samples"] == 2
+    assert client.list_datasets() == ["2024"]
+
+
 def test_registration_releases_the_gil(tmp_path):
     lines = [json.dumps({"text": "x" * 2000, "n": i}) for i in range(40000)]
     (tmp_path / "big.jsonl").write_text("\n".join(lines) + "\n")

@@ -20,8 +20,12 @@ std::string StrCat(const Args&... args) {
 // Joins `parts` with `sep`.
 std::string StrJoin(const std::vector<std::string>& parts, std::string_view sep);
 
-// Returns `s` as a double-quoted JSON string literal (for messages and --json output).
+// Returns `s` as a double-quoted JSON string literal (for messages and --json output);
+// bytes that are not valid UTF-8 become U+FFFD, so the result is always valid JSON.
 std::string JsonQuote(std::string_view s);
+
+// True when `s` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s);
 
 // Returns a human-readable byte count ("12.3 MB", decimal units).
 std::string HumanBytes(int64_t bytes);

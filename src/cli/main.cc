@@ -61,7 +61,7 @@ int RunRegister(const std::string& dir, const std::string& spec_path, bool json,
     j["seconds"] = report->seconds;
     j["skipped_examples"] = report->skipped_examples;
     j["warnings"] = report->warnings;
-    std::cout << j.dump() << "\n";
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::printf(
         "registered '%s': %lld files, %lld samples, %lld skipped, %s in %.2f s (%.1f MB/s)\n",
@@ -81,7 +81,7 @@ int RunDatasets(const std::string& dir, bool json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& d : *datasets)
       list.push_back(nlohmann::json::parse(engine::DatasetInfoJson(d)));
-    std::cout << list.dump() << "\n";
+    std::cout << list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   if (datasets->empty()) {
@@ -109,7 +109,9 @@ int RunRemove(const std::string& dir, const std::string& name, bool json) {
   Status st = (*eng)->RemoveDataset(name);
   if (!st.ok()) return Fail(st);
   if (json) {
-    std::cout << nlohmann::json{{"removed", name}}.dump() << "\n";
+    std::cout << nlohmann::json{{"removed", name}}.dump(-1, ' ', false,
+                                                        nlohmann::json::error_handler_t::replace)
+              << "\n";
   } else {
     std::printf("removed '%s'\n", name.c_str());
   }
@@ -136,7 +138,7 @@ int RunVerify(const std::string& dir, const std::string& name, bool json) {
     }
     std::cout << nlohmann::json{{"num_files_checked", report->num_files_checked},
                                 {"changes", changes}}
-                     .dump()
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
   } else {
     for (const auto& c : report->changes) {

@@ -136,6 +136,7 @@ Result<ingest::IngestReport> Engine::FinishRegistration(
   if (st.ok()) st = (*writer)->Commit();
   session.reset();  // cancels a scan that Finish() did not consume, and joins its threads
   fs::remove_all(staging_dir, ec);
+  fs::remove(fs::path(staging_dir).parent_path(), ec);  // only when empty
   if (!st.ok()) {
     if (writer.ok()) writer->reset();  // rolls back
     if (!offsets_dir.empty()) fs::remove_all(offsets_dir, ec);
@@ -225,7 +226,7 @@ std::string DatasetInfoJson(const model::DatasetInfo& info) {
     props.push_back(std::move(jp));
   }
   j["properties"] = std::move(props);
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace mixtera::engine

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -98,9 +99,21 @@ bool ValidEscapes(std::string_view token) {
 #endif
 }
 
+// Validates the escapes of string value `v` and consumes it. raw_json_token() only peeks:
+// the value must also be consumed, or simdjson's non-validating skip would step over it
+// (and could swallow broken structure after it).
+bool ConsumeString(od::value v) {
+  std::string_view token = v.raw_json_token();
+  // raw_json_token() may include trailing whitespace before the next structural char.
+  while (!token.empty() && token.back() != '"') token.remove_suffix(1);
+  if (!ValidEscapes(token)) return false;
+  od::raw_json_string raw;
+  return !v.get_raw_json_string().get(raw);
+}
+
 // Visits every value below `v`, validating numbers and string escapes.
 bool Walk(od::value v, int depth) {
-  if (depth > 1024) return false;
+  if (depth >= 1024) return false;  // the DOM parser's default maximum depth
   od::json_type type;
   if (v.type().get(type)) return false;
   switch (type) {
@@ -125,12 +138,8 @@ bool Walk(od::value v, int depth) {
       }
       return true;
     }
-    case od::json_type::string: {
-      std::string_view token = v.raw_json_token();
-      // raw_json_token() may include trailing whitespace before the next structural char.
-      while (!token.empty() && token.back() != '"') token.remove_suffix(1);
-      return ValidEscapes(token);
-    }
+    case od::json_type::string:
+      return ConsumeString(v);
     case od::json_type::number: {
       od::number number;
       return !v.get_number().get(number);
@@ -165,21 +174,33 @@ bool ConvertValue(od::value v, model::PropertyType type, LooseValue* out) {
       return true;
     }
     case od::json_type::number: {
-      od::number_type nt;
-      if (v.get_number_type().get(nt)) return false;
-      if (nt == od::number_type::signed_integer && type != model::PropertyType::kFloat) {
+      // As the DOM parser: an integer literal is an int64 (or uint64) and becomes a double
+      // by conversion (so -0 is +0.0); a literal beyond uint64 is an error; anything else
+      // is a double.
+      std::string_view token = v.raw_json_token();
+      const bool integer_literal = token.find_first_of(".eE") == std::string_view::npos;
+      if (integer_literal) {
         int64_t i;
-        if (v.get_int64().get(i)) return false;
-        *out = i;
-        return true;
+        if (!v.get_int64().get(i)) {
+          if (type == model::PropertyType::kFloat) {
+            *out = static_cast<double>(i);
+          } else {
+            *out = i;
+          }
+          return true;
+        }
+        uint64_t u;
+        if (type == model::PropertyType::kFloat && !v.get_uint64().get(u)) {
+          *out = static_cast<double>(u);
+          return true;
+        }
+        return false;  // beyond int64 for an int, or beyond uint64: the DOM path decides
       }
-      if (type == model::PropertyType::kFloat) {
-        double d;
-        if (v.get_double().get(d)) return false;
-        *out = d;
-        return true;
-      }
-      return false;  // a float or huge integer for a non-float property: let the DOM path say so
+      if (type != model::PropertyType::kFloat) return false;  // a float for a non-float property
+      double d;
+      if (v.get_double().get(d)) return false;
+      *out = d;
+      return true;
     }
     case od::json_type::boolean: {
       bool b;
@@ -206,27 +227,75 @@ bool ConvertValue(od::value v, model::PropertyType type, LooseValue* out) {
   return false;
 }
 
-// Converts the value at `pointer` (missing -> monostate).
-bool ConvertAt(od::document& doc, const std::string& pointer, model::PropertyType type,
-               LooseValue* out) {
-  od::value v;
-  auto error = doc.at_pointer(pointer).get(v);
-  if (error == simdjson::NO_SUCH_FIELD || error == simdjson::INDEX_OUT_OF_BOUNDS ||
-      error == simdjson::INCORRECT_TYPE) {
-    *out = std::monostate{};
-    return true;
+enum class Lookup { kFound, kMissing, kError };
+
+// Resolves `segments` (unescaped JSON pointer tokens) from the document's root as the DOM
+// path does: object keys compared unescaped, the first occurrence wins, array indices as
+// decimal numbers; a segment that does not apply is a miss.
+Lookup Resolve(od::document& doc, const std::vector<std::string>& segments, od::value* out) {
+  doc.rewind();
+  od::value current;
+  if (doc.get_value().get(current)) return Lookup::kError;
+  for (const std::string& segment : segments) {
+    od::json_type type;
+    if (current.type().get(type)) return Lookup::kError;
+    if (type == od::json_type::object) {
+      od::object object;
+      if (current.get_object().get(object)) return Lookup::kError;
+      bool found = false;
+      for (auto field : object) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return Lookup::kError;
+        if (key != segment) continue;
+        if (field.value().get(current)) return Lookup::kError;
+        found = true;
+        break;
+      }
+      if (!found) return Lookup::kMissing;
+    } else if (type == od::json_type::array) {
+      size_t index = 0;
+      auto [ptr, ec] = std::from_chars(segment.data(), segment.data() + segment.size(), index);
+      if (ec != std::errc() || ptr != segment.data() + segment.size()) return Lookup::kMissing;
+      od::array array;
+      if (current.get_array().get(array)) return Lookup::kError;
+      size_t position = 0;
+      bool found = false;
+      for (auto item : array) {
+        if (position++ != index) continue;
+        if (item.get(current)) return Lookup::kError;
+        found = true;
+        break;
+      }
+      if (!found) return Lookup::kMissing;
+    } else {
+      return Lookup::kMissing;
+    }
   }
-  if (error) return false;
-  return ConvertValue(v, type, out);
+  *out = current;
+  return Lookup::kFound;
+}
+
+// Converts the value at `segments` (missing -> monostate).
+bool ConvertAt(od::document& doc, const std::vector<std::string>& segments,
+               model::PropertyType type, LooseValue* out) {
+  od::value v;
+  switch (Resolve(doc, segments, &v)) {
+    case Lookup::kMissing:
+      *out = std::monostate{};
+      return true;
+    case Lookup::kError:
+      return false;
+    case Lookup::kFound:
+      return ConvertValue(v, type, out);
+  }
+  return false;
 }
 
 // True when `v` is a string whose escapes are valid (the text check).
 bool IsValidString(od::value v) {
   od::json_type type;
   if (v.type().get(type) || type != od::json_type::string) return false;
-  std::string_view token = v.raw_json_token();
-  while (!token.empty() && token.back() != '"') token.remove_suffix(1);
-  return ValidEscapes(token);
+  return ConsumeString(v);
 }
 
 }  // namespace
@@ -265,13 +334,20 @@ class FastJsonRecordParser::Impl {
       top_.push_back({k, consumer});
       if (consumer >= 0) served[static_cast<size_t>(consumer)] = true;
     }
+    auto segments_of = [](const std::string& pointer) {
+      auto path = JsonPath::Parse(pointer);
+      return path.ok() ? path->segments : std::vector<std::string>{};
+    };
     for (size_t i = 0; i < pointers.size(); ++i) {
-      if (!served[i]) nested_.push_back({pointers[i], static_cast<int>(i)});
+      if (!served[i]) nested_.push_back({segments_of(pointers[i]), static_cast<int>(i)});
     }
     for (const auto& t : text_pointers) {
+      std::string text_key;
       bool on_top = false;
-      for (const auto& entry : top_) on_top |= entry.consumer < 0 && "/" + entry.key == t;
-      if (!on_top) nested_text_.push_back(t);
+      if (top_key(t, &text_key)) {
+        for (const auto& entry : top_) on_top |= entry.consumer < 0 && entry.key == text_key;
+      }
+      if (!on_top) nested_text_.push_back(segments_of(t));
     }
     seen_.resize(top_.size());
   }
@@ -316,12 +392,12 @@ class FastJsonRecordParser::Impl {
     for (size_t t = 0; t < top_.size(); ++t) {
       if (top_[t].consumer < 0 && !seen_[t]) return false;  // missing text
     }
-    for (const std::string& pointer : nested_text_) {
+    for (const auto& segments : nested_text_) {
       od::value v;
-      if (doc.at_pointer(pointer).get(v) || !IsValidString(v)) return false;
+      if (Resolve(doc, segments, &v) != Lookup::kFound || !IsValidString(v)) return false;
     }
-    for (const auto& [pointer, index] : nested_) {
-      if (!ConvertAt(doc, pointer, types_[static_cast<size_t>(index)],
+    for (const auto& [segments, index] : nested_) {
+      if (!ConvertAt(doc, segments, types_[static_cast<size_t>(index)],
                      &values_[static_cast<size_t>(index)])) {
         return false;
       }
@@ -342,7 +418,7 @@ class FastJsonRecordParser::Impl {
     int consumer;     // property index, or -1 for a text field
   };
   struct Nested {
-    std::string pointer;
+    std::vector<std::string> segments;  // unescaped pointer tokens
     int index;
   };
 
@@ -350,7 +426,7 @@ class FastJsonRecordParser::Impl {
   std::vector<TopLevel> top_;
   std::vector<bool> seen_;
   std::vector<Nested> nested_;
-  std::vector<std::string> nested_text_;
+  std::vector<std::vector<std::string>> nested_text_;
   std::vector<PropertyChecker> checkers_;
   std::vector<model::PropertyType> types_;
   std::vector<LooseValue> values_;

@@ -104,6 +104,17 @@ TEST_F(FastJsonParserTest, AgreesWithTheDomPathOnValidAndInvalidRecords) {
       "{\"text\": \"t\"}\r",
       R"({})",
       "",
+      R"({"text":"t","z":[1,"k":null}]})",
+      R"({"a":"x":"y"},"text":"t"})",
+      R"({"text":"t","meta":{"l\u0061ng":"en", "\u0065": "b"}})",
+      R"({"text":"t","m\u0065ta":{"e":"a"}})",
+      R"({"text":"t","f":123456789012345678901234567890})",
+      R"({"text":"t","f":18446744073709551615})",
+      R"({"text":"t","f":-0})",
+      R"({"text":"t","f":-0.0})",
+      R"({"text":"t","i":-0})",
+      std::string("{\"text\":\"t\",\"d\":") + std::string(1023, '[') + std::string(1023, ']') + "}",
+      std::string("{\"text\":\"t\",\"d\":") + std::string(1024, '[') + std::string(1024, ']') + "}",
   };
   auto fast = FastJsonRecordParser::Make(props_, pointers_, text_);
   ASSERT_NE(fast, nullptr);
@@ -169,6 +180,57 @@ TEST_F(FastJsonParserTest, ValidatesEveryEscapeLikeTheDomParser) {
   }
   EXPECT_GT(accepted, 100);
   EXPECT_GT(rejected, 100);
+}
+
+// Random mutations with JSON-significant bytes of valid records: the fast path must never
+// accept a record the DOM path rejects, nor extract different values.
+TEST_F(FastJsonParserTest, MutatedRecordsNeverDisagreeWithTheDomPath) {
+  const std::vector<std::string> bases = {
+      R"({"text": "a \"b\" \\ c", "s": "x", "meta": {"e": "a", "q": [1, {"r": null}]}, "i": 5, "f": -2.5e3, "b": false, "l": ["p", "q"], "arr": [{}, {"x": "y"}]})",
+      R"({"z": [1, "k", {"n": [true, null, 3]}], "text": "t\u00e9", "s": "", "l": "one"})",
+  };
+  const char kBytes[] = "\"\\:,{}[]0-.eu ntf";
+  auto fast = FastJsonRecordParser::Make(props_, pointers_, text_);
+  ASSERT_OK_AND_ASSIGN(auto dom, JsonPropertyExtractor::Make(props_, pointers_, text_));
+  simdjson::dom::parser dom_parser;
+  uint64_t state = 99;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  int fast_accepted = 0;
+  for (int n = 0; n < 40000; ++n) {
+    std::string record = bases[n % bases.size()];
+    for (int m = 0, count = 1 + static_cast<int>(next() % 3); m < count; ++m) {
+      size_t pos = next() % record.size();
+      char c = kBytes[next() % (sizeof(kBytes) - 1)];
+      switch (next() % 3) {
+        case 0:
+          record[pos] = c;
+          break;
+        case 1:
+          record.insert(record.begin() + static_cast<std::ptrdiff_t>(pos), c);
+          break;
+        default:
+          record.erase(pos, 1);
+          break;
+      }
+    }
+    std::string padded = record + std::string(64, ' ');
+    std::string_view line(padded.data(), record.size());
+    model::SampleBatch fast_batch(1, props_);
+    if (!fast->Parse(line, &fast_batch)) continue;
+    ++fast_accepted;
+    model::SampleBatch dom_batch(1, props_);
+    simdjson::dom::element doc;
+    bool dom_ok =
+        !dom_parser.parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(), false)
+             .get(doc) &&
+        doc.is_object() && dom.CheckText(doc).ok() && dom.Extract(doc, &dom_batch).ok();
+    ASSERT_TRUE(dom_ok) << "accepted by the fast path only: " << record;
+    ASSERT_EQ(RenderRow(fast_batch, 0), RenderRow(dom_batch, 0)) << record;
+  }
+  EXPECT_GT(fast_accepted, 1000);
 }
 
 TEST_F(FastJsonParserTest, DeclinesWildcardPointers) {

@@ -163,6 +163,9 @@ Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::Dataset
     if (stat(f.path.c_str(), &st) != 0) {
       return Status::NotFound(StrCat(f.path, ": file disappeared during registration"));
     }
+    if (!S_ISREG(st.st_mode)) {  // a FIFO or device would block or never end
+      return Status::InvalidArgument(StrCat(f.path, ": not a regular file"));
+    }
     f.size_bytes = static_cast<int64_t>(st.st_size);
     f.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     total_bytes += f.size_bytes;
@@ -278,9 +281,9 @@ Result<IngestReport> IngestDataset(const model::DatasetSpec& spec, store::Datase
   }
   Result<IngestReport> report = Status::Internal("not run");
   {
-    MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<IngestSession> session,
-                             IngestSession::Start(spec, staging, options, parser));
-    report = session->Finish(writer, offsets_dir);
+    auto session = IngestSession::Start(spec, staging, options, parser);
+    report = session.ok() ? (*session)->Finish(writer, offsets_dir)
+                          : Result<IngestReport>(session.status());
   }
   std::error_code ec;
   std::filesystem::remove_all(staging, ec);

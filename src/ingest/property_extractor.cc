@@ -17,7 +17,10 @@ using simdjson::dom::element_type;
 
 std::string Truncated(std::string_view s) {
   if (s.size() <= 40) return std::string(s);
-  return std::string(s.substr(0, 37)) + "...";
+  size_t cut = 37;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+    --cut;  // not mid-character
+  return std::string(s.substr(0, cut)) + "...";
 }
 
 std::string_view Trim(std::string_view s) {
@@ -327,6 +330,10 @@ Status PropertyChecker::AppendLoose(const LooseValue& value, PropertyColumn* col
 
 Status PropertyChecker::AppendText(std::string_view raw, PropertyColumn* column) const {
   std::string_view text = Trim(raw);
+  if (!IsValidUtf8(text)) {
+    return Status::InvalidArgument(
+        StrCat("property '", schema_.name, "': the member's text is not valid UTF-8"));
+  }
   auto wrong = [&](std::string_view expected) {
     return Status::InvalidArgument(StrCat("property '", schema_.name, "' (",
                                           model::PropertyTypeName(schema_.type), "): expected ",

@@ -381,7 +381,8 @@ Result<model::DatasetSpec> ParseDatasetSpec(std::string_view text, const std::st
       if (!replaced) spec.properties.push_back(std::move(p));
     }
   }
-  spec.normalized_json = SpecToJson(spec).dump();
+  spec.normalized_json =
+      SpecToJson(spec).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return spec;
 }
 
