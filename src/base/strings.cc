@@ -1,6 +1,7 @@
 #include "base/strings.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace mixtera {
 
@@ -46,6 +47,15 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    // ASCII fast path, eight bytes at a time.
+    if (s.size() - i >= 8) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     size_t n = Utf8SequenceLength(s, i);
     if (n == 0) return false;
     i += n;

@@ -594,7 +594,7 @@ Status DatasetWriterImpl::AppendSamples(const model::SampleBatch& batch) {
           case PropertyType::kString:
           case PropertyType::kEnum: {
             std::string_view v = column.string_at(i);
-            if (!internal::IsValidUtf8(v)) return bad_utf8(c, i);
+            if (!IsValidUtf8(v)) return bad_utf8(c, i);
             app.SetInt32(col, row, Encode(c, v));
             break;
           }
@@ -603,7 +603,7 @@ Status DatasetWriterImpl::AppendSamples(const model::SampleBatch& batch) {
             const size_t items = column.list_size(i);
             for (size_t k = 0; k < items; ++k) {
               std::string_view v = column.list_item(i, k);
-              if (!internal::IsValidUtf8(v)) return bad_utf8(c, i);
+              if (!IsValidUtf8(v)) return bad_utf8(c, i);
               app.AppendListInt32(col, Encode(c, v));
             }
             break;

@@ -459,17 +459,6 @@ TEST_F(MetadataStoreTest, RejectsForeignFiles) {
                 "schema version 99");
 }
 
-TEST(Utf8Test, Validates) {
-  EXPECT_TRUE(internal::IsValidUtf8(""));
-  EXPECT_TRUE(internal::IsValidUtf8("plain ascii text longer than eight"));
-  EXPECT_TRUE(internal::IsValidUtf8("ü€𝄞"));
-  EXPECT_FALSE(internal::IsValidUtf8("\xc3"));              // truncated
-  EXPECT_FALSE(internal::IsValidUtf8("\xc0\xaf"));          // overlong
-  EXPECT_FALSE(internal::IsValidUtf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(internal::IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(internal::IsValidUtf8("abcdefgh\x80"));
-}
-
 // Not an assertion: logs the append rate for `n` rows x 4 property columns.
 void MeasureAppendRate(MetadataStore* store, int64_t n) {
   DatasetSpec spec =

@@ -53,7 +53,4 @@ Status ValidatePropertyName(std::string_view name);
 // ASCII lower case (DuckDB compares identifiers case-insensitively).
 std::string Lower(std::string_view s);
 
-// True when `s` is well-formed UTF-8 (DuckDB requires it of VARCHAR values).
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace mixtera::store::internal
