@@ -124,6 +124,16 @@ class Scanner {
     return Status::OK();
   }
 
+  // Ends a streamed file: record count, offsets, seek points, the last batch.
+  Status FinishFile(formats::OffsetsWriter* offsets, int64_t end_offset) {
+    file_->num_records = offsets->num_records();
+    MIXTERA_RETURN_IF_ERROR(CheckNotEmpty(file_->num_records));
+    MIXTERA_RETURN_IF_ERROR(offsets->Finish());
+    MIXTERA_RETURN_IF_ERROR(FinishStream(end_offset));
+    Flush();
+    return Status::OK();
+  }
+
   void FlushIfFull() {
     if (batch_.num_rows() >= shared_->options->batch_rows) Flush();
   }
@@ -196,12 +206,7 @@ class Scanner {
       batch_.sample_ids.push_back(line.index);
       FlushIfFull();
     }
-    file_->num_records = offsets->num_records();
-    MIXTERA_RETURN_IF_ERROR(CheckNotEmpty(file_->num_records));
-    MIXTERA_RETURN_IF_ERROR(offsets->Finish());
-    MIXTERA_RETURN_IF_ERROR(FinishStream(end_offset));
-    Flush();
-    return Status::OK();
+    return FinishFile(offsets.get(), end_offset);
   }
 
   // JSONL through a user parser: records go to the parser in batches; JSON validity and the
@@ -279,12 +284,7 @@ class Scanner {
       if (pending_lines.size() >= 1024) MIXTERA_RETURN_IF_ERROR(flush_pending());
     }
     MIXTERA_RETURN_IF_ERROR(flush_pending());
-    file_->num_records = offsets->num_records();
-    MIXTERA_RETURN_IF_ERROR(CheckNotEmpty(file_->num_records));
-    MIXTERA_RETURN_IF_ERROR(offsets->Finish());
-    MIXTERA_RETURN_IF_ERROR(FinishStream(end_offset));
-    Flush();
-    return Status::OK();
+    return FinishFile(offsets.get(), end_offset);
   }
 
   struct WdsField {
@@ -332,12 +332,7 @@ class Scanner {
       batch_.sample_ids.push_back(index);
       FlushIfFull();
     }
-    file_->num_records = offsets->num_records();
-    MIXTERA_RETURN_IF_ERROR(CheckNotEmpty(file_->num_records));
-    MIXTERA_RETURN_IF_ERROR(offsets->Finish());
-    MIXTERA_RETURN_IF_ERROR(FinishStream(end_offset));
-    Flush();
-    return Status::OK();
+    return FinishFile(offsets.get(), end_offset);
   }
 
   Status ExtractTarSample(const formats::TarSample& sample, const std::vector<WdsField>& fields,
