@@ -38,7 +38,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Engin
   MIXTERA_ASSIGN_OR_RETURN(auto store,
                            store::MetadataStore::Open(abs_dir + "/mixtera.duckdb", options.store));
   std::unique_ptr<Engine> engine(new Engine(abs_dir, std::move(store)));
-  MIXTERA_RETURN_IF_ERROR(engine->RemoveStaleOffsets());
+  // A store that was just created has no datasets, so every offsets folder is stale; those
+  // are replaced when their dataset id is registered, so only existing stores are swept.
+  if (!engine->store_->created()) MIXTERA_RETURN_IF_ERROR(engine->RemoveStaleOffsets());
   return engine;
 }
 

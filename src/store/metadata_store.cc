@@ -150,6 +150,7 @@ class MetadataStoreImpl final : public MetadataStore {
   }
 
   void WriterDone() { writer_active_ = false; }
+  bool created() const override { return created_; }
 
   static std::string MetaSql(std::string_view key) {
     return StrCat("SELECT value FROM meta WHERE key = '", key, "'");
@@ -167,6 +168,7 @@ class MetadataStoreImpl final : public MetadataStore {
   duckdb::Database db_;
   Connection conn_;  // reads and removals; the writer has its own connection
   bool writer_active_ = false;
+  bool created_ = false;
 };
 
 // --- MetadataStoreImpl ----------------------------------------------------------------
@@ -194,6 +196,7 @@ Status MetadataStoreImpl::Init() {
       (void)conn_.Rollback();
       return st.WithContext("creating the store schema");
     }
+    created_ = true;
     return Status::OK();
   }
   auto version = conn_.QueryInt64(MetaSql("schema_version"));

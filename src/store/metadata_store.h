@@ -71,6 +71,8 @@ class MetadataStore {
   virtual Result<int64_t> Version() = 0;
   // Number of rows in the `samples` view (all datasets).
   virtual Result<int64_t> CountSamples() = 0;
+  // True when Open() created the store (it was empty).
+  virtual bool created() const = 0;
 };
 
 // Appends one dataset's files and samples inside the registration transaction.
