@@ -71,12 +71,33 @@ bool ValidEscapes(std::string_view token) {
   const char* end = token.data() + token.size() - 1;  // the closing quote
 #ifdef __AVX2__
   // Backslash positions 32 bytes at a time; escapes are dense in code and text.
-  const __m256i backslash = _mm256_set1_epi8('\\');
   const char* resume = begin;  // the first byte not consumed by an escape
+  auto equals = [](__m256i bytes, char c) { return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(c)); };
   for (const char* block = begin; block < end; block += 32) {
     __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
-    uint32_t mask =
-        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, backslash)));
+    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(equals(bytes, '\\')));
+    const auto remaining = static_cast<size_t>(end - block);
+    if (remaining < 32) mask &= (uint32_t{1} << remaining) - 1;
+    if (resume > block) {
+      const auto consumed = static_cast<size_t>(resume - block);
+      mask &= consumed >= 32 ? 0 : ~((uint32_t{1} << consumed) - 1);
+    }
+    if (mask == 0) continue;
+    // The common case without branches per escape: isolated backslashes whose escaped byte
+    // lies in this block and is one of " \ / b f n r t. Anything else (\u, runs of
+    // backslashes, an escape across the block end) takes the loop below.
+    const uint32_t escaped = mask << 1;
+    if ((mask >> 31) == 0 && (mask & escaped) == 0) {
+      const __m256i simple =
+          _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(equals(bytes, '"'), equals(bytes, '\\')),
+                                          _mm256_or_si256(equals(bytes, '/'), equals(bytes, 'b'))),
+                          _mm256_or_si256(_mm256_or_si256(equals(bytes, 'f'), equals(bytes, 'n')),
+                                          _mm256_or_si256(equals(bytes, 'r'), equals(bytes, 't'))));
+      if ((escaped & ~static_cast<uint32_t>(_mm256_movemask_epi8(simple))) == 0) {
+        resume = block + 32;
+        continue;
+      }
+    }
     while (mask != 0) {
       const char* at = block + __builtin_ctz(mask);
       mask &= mask - 1;
