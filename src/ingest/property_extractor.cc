@@ -230,19 +230,7 @@ Status PropertyChecker::AppendJson(const element* value, PropertyColumn* column)
       simdjson::dom::array arr;
       if (value->get_array().get(arr) != simdjson::SUCCESS)
         return wrong("a string or a list of strings");
-      size_t rollback = column->size();
-      column->BeginList();
-      for (element item : arr) {
-        if (item.get_string().get(s) != simdjson::SUCCESS) {
-          column->TruncateTo(rollback);
-          return Status::InvalidArgument(StrCat("property '", schema_.name,
-                                                "' (string_list): list items must be strings, got ",
-                                                DescribeJson(item)));
-        }
-        column->AppendListItem(s);
-      }
-      column->EndList();
-      return Status::OK();
+      return AppendStringItems(arr, /*skip_nulls=*/false, column);
     }
   }
   return Status::Internal("unknown property type");
@@ -251,10 +239,16 @@ Status PropertyChecker::AppendJson(const element* value, PropertyColumn* column)
 Status PropertyChecker::AppendJsonList(const std::vector<element>& values, bool found,
                                        PropertyColumn* column) const {
   if (!found) return Missing(column);
-  size_t rollback = column->size();
+  return AppendStringItems(values, /*skip_nulls=*/true, column);
+}
+
+template <typename Items>
+Status PropertyChecker::AppendStringItems(const Items& items, bool skip_nulls,
+                                          PropertyColumn* column) const {
+  const size_t rollback = column->size();
   column->BeginList();
-  for (const element& item : values) {
-    if (item.is_null()) continue;
+  for (element item : items) {
+    if (skip_nulls && item.is_null()) continue;
     std::string_view s;
     if (item.get_string().get(s) != simdjson::SUCCESS) {
       column->TruncateTo(rollback);

@@ -58,6 +58,11 @@ class PropertyChecker {
 
  private:
   Status Missing(model::PropertyColumn* column) const;
+  // Appends `items` (JSON values) as one list; every item must be a string (JSON nulls are
+  // left out when `skip_nulls`). On error the column is unchanged.
+  template <typename Items>
+  Status AppendStringItems(const Items& items, bool skip_nulls,
+                           model::PropertyColumn* column) const;
   Status CheckEnum(std::string_view v) const;
 
   model::PropertySchema schema_;
