@@ -43,6 +43,15 @@ std::string RenderRow(const model::SampleBatch& batch, size_t row) {
   return out;
 }
 
+// The DOM path as file_scanner.cc runs it: parse, object check, text check, extraction.
+bool DomParse(simdjson::dom::parser& parser, const JsonPropertyExtractor& extractor,
+              std::string_view line, model::SampleBatch* batch) {
+  simdjson::dom::element doc;
+  return !parser.parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(), false)
+              .get(doc) &&
+         doc.is_object() && extractor.CheckText(doc).ok() && extractor.Extract(doc, batch).ok();
+}
+
 class FastJsonParserTest : public ::testing::Test {
  protected:
   std::vector<PropertySchema> props_ = {
@@ -129,11 +138,7 @@ TEST_F(FastJsonParserTest, AgreesWithTheDomPathOnValidAndInvalidRecords) {
     bool fast_ok = fast->Parse(line, &fast_batch);
 
     model::SampleBatch dom_batch(1, props_);
-    simdjson::dom::element doc;
-    bool dom_ok =
-        !dom_parser.parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(), false)
-             .get(doc) &&
-        doc.is_object() && dom.CheckText(doc).ok() && dom.Extract(doc, &dom_batch).ok();
+    bool dom_ok = DomParse(dom_parser, dom, line, &dom_batch);
     if (fast_ok) {
       ++fast_accepted;
       EXPECT_TRUE(dom_ok) << "the fast path accepted a record the DOM path rejects";
@@ -222,11 +227,7 @@ TEST_F(FastJsonParserTest, MutatedRecordsNeverDisagreeWithTheDomPath) {
     if (!fast->Parse(line, &fast_batch)) continue;
     ++fast_accepted;
     model::SampleBatch dom_batch(1, props_);
-    simdjson::dom::element doc;
-    bool dom_ok =
-        !dom_parser.parse(reinterpret_cast<const uint8_t*>(line.data()), line.size(), false)
-             .get(doc) &&
-        doc.is_object() && dom.CheckText(doc).ok() && dom.Extract(doc, &dom_batch).ok();
+    bool dom_ok = DomParse(dom_parser, dom, line, &dom_batch);
     ASSERT_TRUE(dom_ok) << "accepted by the fast path only: " << record;
     ASSERT_EQ(RenderRow(fast_batch, 0), RenderRow(dom_batch, 0)) << record;
   }
