@@ -77,6 +77,28 @@ Status PreparedStatement::BindNull(int64_t index) {
   return BindStatus(duckdb_bind_null(state_->stmt, index), state_->stmt, index);
 }
 
+Status PreparedStatement::BindBits(int64_t index, const std::vector<bool>& bits) {
+  // DuckDB's BIT layout: byte 0 holds the number of padding bits p (0..7); the bits follow
+  // from the most significant bit of byte 1 on, after p padding bits that are set to 1.
+  const size_t n = bits.size();
+  const size_t padding = (8 - n % 8) % 8;
+  std::vector<uint8_t> data(1 + (padding + n + 7) / 8, 0);
+  data[0] = static_cast<uint8_t>(padding);
+  for (size_t i = 0; i < padding; ++i) data[1] |= static_cast<uint8_t>(0x80u >> i);
+  for (size_t i = 0; i < n; ++i) {
+    if (bits[i]) {
+      const size_t pos = padding + i;
+      data[1 + pos / 8] |= static_cast<uint8_t>(0x80u >> (pos % 8));
+    }
+  }
+  duckdb_bit bit{data.data(), static_cast<idx_t>(data.size())};
+  duckdb_value value = duckdb_create_bit(bit);  // copies the bytes
+  if (value == nullptr) return Status::Internal("duckdb_create_bit failed");
+  duckdb_state state = duckdb_bind_value(state_->stmt, index, value);
+  duckdb_destroy_value(&value);
+  return BindStatus(state, state_->stmt, index);
+}
+
 Status PreparedStatement::ClearBindings() {
   if (duckdb_clear_bindings(state_->stmt) != DuckDBSuccess) {
     return Status::Internal("duckdb_clear_bindings failed");

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "duckdb/query_result.h"
 #include "mixtera/result.h"
@@ -39,6 +40,9 @@ class PreparedStatement {
   Status BindBool(int64_t index, bool value);
   Status BindString(int64_t index, std::string_view value);
   Status BindNull(int64_t index);
+  // A BIT string of bits.size() bits; bit i (DuckDB's get_bit(b, i), 0-based from the left)
+  // is bits[i]. Useful as a set of small integers: `get_bit(?::BIT, code) = 1`.
+  Status BindBits(int64_t index, const std::vector<bool>& bits);
   Status ClearBindings();
 
   // Runs the statement and materializes the whole result.

@@ -159,6 +159,7 @@ struct ResultState {
     ColumnKind kind = ColumnKind::kOther;
     duckdb_type physical = DUCKDB_TYPE_INVALID;  // for kInteger / kFloat: the C type
     std::string type_name;
+    QueryResult::RawType raw = QueryResult::RawType::kOther;
   };
   struct ChunkColumn {
     const void* data = nullptr;
@@ -166,6 +167,8 @@ struct ResultState {
     // kStringList: the child vector's strings and validity.
     const duckdb_string_t* child_data = nullptr;
     const uint64_t* child_validity = nullptr;
+    // INTEGER[]: the child vector's integers.
+    const int32_t* child_int32 = nullptr;
   };
 
   duckdb_result result;
@@ -205,6 +208,28 @@ QueryResult MakeQueryResult(duckdb_result* result, std::shared_ptr<ConnectionHan
     c.kind = KindOf(type.type);
     c.physical = duckdb_get_type_id(type.type);
     c.type_name = TypeName(type.type);
+    switch (c.physical) {
+      case DUCKDB_TYPE_INTEGER:
+        c.raw = QueryResult::RawType::kInt32;
+        break;
+      case DUCKDB_TYPE_BIGINT:
+        c.raw = QueryResult::RawType::kInt64;
+        break;
+      case DUCKDB_TYPE_DOUBLE:
+        c.raw = QueryResult::RawType::kDouble;
+        break;
+      case DUCKDB_TYPE_BOOLEAN:
+        c.raw = QueryResult::RawType::kBool;
+        break;
+      case DUCKDB_TYPE_LIST: {
+        LogicalTypeGuard child{duckdb_list_type_child_type(type.type)};
+        if (duckdb_get_type_id(child.type) == DUCKDB_TYPE_INTEGER)
+          c.raw = QueryResult::RawType::kInt32List;
+        break;
+      }
+      default:
+        break;
+    }
   }
   return QueryResult(std::move(state));
 }
@@ -265,12 +290,31 @@ Result<bool> QueryResult::NextChunk() {
       duckdb_vector child = duckdb_list_vector_get_child(vec);
       cc.child_data = static_cast<const duckdb_string_t*>(duckdb_vector_get_data(child));
       cc.child_validity = duckdb_vector_get_validity(child);
+    } else if (s.columns[i].raw == QueryResult::RawType::kInt32List) {
+      duckdb_vector child = duckdb_list_vector_get_child(vec);
+      cc.child_data = nullptr;
+      cc.child_int32 = static_cast<const int32_t*>(duckdb_vector_get_data(child));
+      cc.child_validity = duckdb_vector_get_validity(child);
     } else {
       cc.child_data = nullptr;
       cc.child_validity = nullptr;
     }
   }
   return true;
+}
+
+QueryResult::RawType QueryResult::raw_type(int col) const { return state_->columns.at(col).raw; }
+const void* QueryResult::RawData(int col) const { return state_->chunk_columns.at(col).data; }
+const uint64_t* QueryResult::RawValidity(int col) const {
+  return state_->chunk_columns.at(col).validity;
+}
+const int32_t* QueryResult::RawListChildData(int col) const {
+  MIXTERA_CHECK(state_->columns.at(col).raw == RawType::kInt32List);
+  return state_->chunk_columns[col].child_int32;
+}
+const uint64_t* QueryResult::RawListChildValidity(int col) const {
+  MIXTERA_CHECK(state_->columns.at(col).raw == RawType::kInt32List);
+  return state_->chunk_columns[col].child_validity;
 }
 
 bool QueryResult::IsNull(int col, int64_t row) const {

@@ -79,6 +79,22 @@ class QueryResult {
   bool IsListItemNull(int col, int64_t row, int64_t i) const;
   std::string_view GetListString(int col, int64_t row, int64_t i) const;
 
+  // Raw views of the current chunk for hot loops (valid until the next NextChunk()).
+  // raw_type(col) says how to read RawData: kInt32 -> int32_t[chunk_size()], kInt64 ->
+  // int64_t[], kDouble -> double[], kBool -> bool[], kInt32List -> ListEntry[] whose items
+  // are RawListChildData (int32_t[]) with RawListChildValidity. A validity pointer of
+  // nullptr means every row is valid; otherwise row r is valid iff bit r is set.
+  enum class RawType : uint8_t { kInt32, kInt64, kDouble, kBool, kInt32List, kOther };
+  struct ListEntry {
+    uint64_t offset;
+    uint64_t length;
+  };
+  RawType raw_type(int col) const;
+  const void* RawData(int col) const;
+  const uint64_t* RawValidity(int col) const;
+  const int32_t* RawListChildData(int col) const;
+  const uint64_t* RawListChildValidity(int col) const;
+
   // For the module's implementation (internal::ResultState is private to it).
   explicit QueryResult(std::unique_ptr<internal::ResultState> state);
 

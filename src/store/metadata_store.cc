@@ -145,6 +145,7 @@ class MetadataStoreImpl final : public MetadataStore {
   Status RemoveDataset(const std::string& name) override;
   Result<std::vector<GlobalProperty>> ListProperties() override;
   Result<int64_t> Version() override { return conn_.QueryInt64(MetaSql("store_version")); }
+  duckdb::Connection& connection() override { return conn_; }
   Result<int64_t> CountSamples() override {
     return conn_.QueryInt64("SELECT count(*) FROM samples");
   }

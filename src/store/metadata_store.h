@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "duckdb/connection.h"
 #include "mixtera/result.h"
 #include "model/dataset_info.h"
 #include "model/dataset_spec.h"
@@ -73,6 +74,9 @@ class MetadataStore {
   virtual Result<int64_t> CountSamples() = 0;
   // True when Open() created the store (it was empty).
   virtual bool created() const = 0;
+  // The store's read connection, for the query layer's scans (docs/store_schema.md is the
+  // contract). Must not be used while a registration is open.
+  virtual duckdb::Connection& connection() = 0;
 };
 
 // Appends one dataset's files and samples inside the registration transaction.

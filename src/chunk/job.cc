@@ -1,0 +1,458 @@
+#include "chunk/job.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "mixture/mixture_parser.h"
+
+namespace mixtera::chunk {
+namespace {
+
+using nlohmann::json;
+constexpr int kFormatVersion = 1;
+
+json LiteralJson(const model::Literal& l) { return json::parse(model::LiteralToJson(l)); }
+
+Result<model::Literal> LiteralFromJson(const json& j) {
+  if (j.is_string()) return model::Literal::String(j.get<std::string>());
+  if (j.is_boolean()) return model::Literal::Bool(j.get<bool>());
+  if (j.is_number_integer()) return model::Literal::Int(j.get<int64_t>());
+  if (j.is_number_float()) return model::Literal::Float(j.get<double>());
+  return Status::Corruption(StrCat("not a literal: ", j.dump()));
+}
+
+json KeyJson(const model::MixtureKey& key) {
+  json j = json::object();
+  for (const auto& [prop, values] : key.properties) {
+    json list = json::array();
+    for (const auto& v : values) list.push_back(LiteralJson(v));
+    j[prop] = std::move(list);
+  }
+  return j;
+}
+
+Result<model::MixtureKey> KeyFromJson(const json& j) {
+  model::MixtureKey key;
+  for (const auto& [prop, values] : j.items()) {
+    std::vector<model::Literal> list;
+    for (const auto& v : values) {
+      MIXTERA_ASSIGN_OR_RETURN(auto l, LiteralFromJson(v));
+      list.push_back(std::move(l));
+    }
+    key.properties.emplace_back(prop, std::move(list));
+  }
+  std::sort(key.properties.begin(), key.properties.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return key;
+}
+
+}  // namespace
+
+int64_t ChunkDescriptor::num_samples() const {
+  int64_t n = 0;
+  for (const auto& k : keys) n += k.num_samples;
+  return n;
+}
+
+int64_t ConsumerChunk(int64_t G, int64_t g, int64_t W, int64_t w, int64_t t) {
+  return g + G * (w + W * t);
+}
+
+Status ValidateJobId(const std::string& job_id) {
+  bool ok = !job_id.empty() && job_id.size() <= 128 && job_id[0] != '.';
+  for (char ch : job_id) {
+    ok =
+        ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-');
+  }
+  if (!ok) {
+    return Status::InvalidArgument(StrCat("job id ", JsonQuote(job_id),
+                                          " must be 1-128 characters of A-Z a-z 0-9 . _ - "
+                                          "and must not start with '.'"));
+  }
+  return Status::OK();
+}
+
+Job::Job(JobDefinition def, std::unique_ptr<index::ChunkerIndex> index)
+    : def_(std::move(def)), index_(std::move(index)) {}
+
+Result<std::unique_ptr<Job>> Job::Create(JobDefinition def,
+                                         std::unique_ptr<index::ChunkerIndex> index) {
+  std::unique_ptr<Job> job(new Job(std::move(def), std::move(index)));
+  MIXTERA_RETURN_IF_ERROR(job->Init());
+  return job;
+}
+
+Status Job::Init() {
+  const auto& table = def_.components;
+  if (table.num_components() != index_->num_components()) {
+    return Status::InvalidArgument(StrCat("job ", def_.job_id, ": ", table.num_components(),
+                                          " components but the index has ",
+                                          index_->num_components()));
+  }
+  for (int64_t c = 0; c < table.num_components(); ++c) {
+    if (table.sizes[c] != index_->component_size(c)) {
+      return Status::InvalidArgument(
+          StrCat("job ", def_.job_id, ": component ", c, " size differs from the index"));
+    }
+  }
+  if (def_.mixture_log.empty() || def_.mixture_log[0].start_chunk != 0) {
+    return Status::InvalidArgument(
+        StrCat("job ", def_.job_id, ": the mixture log must start at chunk 0"));
+  }
+  const auto& spec = def_.mixture;
+  streams_.clear();
+  supply_.assign(def_.keys.size(), 0);
+  for (size_t k = 0; k < def_.keys.size(); ++k) {
+    const JobKey& key = def_.keys[k];
+    for (int64_t c : key.components) {
+      if (c < 0 || c >= table.num_components()) {
+        return Status::InvalidArgument(
+            StrCat("job ", def_.job_id, ": key ", k, " names component ", c));
+      }
+      supply_[k] += table.sizes[c] * key.repeat;
+    }
+  }
+  for (const auto& e : def_.mixture_log) {
+    if (!arbitrary() && e.weights.size() != def_.keys.size()) {
+      return Status::InvalidArgument(StrCat("job ", def_.job_id, ": a mixture log entry has ",
+                                            e.weights.size(), " weights for ", def_.keys.size(),
+                                            " keys"));
+    }
+  }
+  if (arbitrary()) {
+    // One plan key: every component, concatenated in component order.
+    std::vector<int64_t> comps, sizes;
+    for (int64_t c = 0; c < table.num_components(); ++c) {
+      if (table.sizes[c] == 0) continue;
+      comps.push_back(c);
+      sizes.push_back(table.sizes[c]);
+    }
+    int64_t total = 0;
+    for (int64_t s : sizes) total += s;
+    if (total > 0) {
+      streams_.emplace_back(comps, sizes, 1, /*concatenated=*/true, spec.shuffle_block, spec.seed);
+    }
+    std::vector<MixtureEvent> log = {{0, {1.0}}};
+    plan_ = Plan::Build({total}, log, spec.chunk_size, /*strict=*/false);
+    return Status::OK();
+  }
+  for (const JobKey& key : def_.keys) {
+    std::vector<int64_t> sizes;
+    std::vector<int64_t> comps;
+    for (int64_t c : key.components) {
+      if (table.sizes[c] == 0) continue;
+      comps.push_back(c);
+      sizes.push_back(table.sizes[c]);
+    }
+    streams_.emplace_back(comps, sizes, key.repeat, /*concatenated=*/false, spec.shuffle_block,
+                          spec.seed);
+  }
+  plan_ = Plan::Build(supply_, def_.mixture_log, spec.chunk_size, spec.strict);
+  return Status::OK();
+}
+
+std::vector<int64_t> Job::InitialCounts() const {
+  std::vector<int64_t> counts(arbitrary() ? 1 : def_.keys.size(), 0);
+  if (plan_.segments().empty()) return counts;
+  const auto& seg = plan_.segments()[0];
+  for (uint32_t e = seg.entry_begin; e < seg.entry_end; ++e) {
+    counts[plan_.entries()[e].key] = plan_.entries()[e].count;
+  }
+  return counts;
+}
+
+Result<ChunkReply> Job::GetChunk(int64_t k) const {
+  if (k < 0) return Status::InvalidArgument(StrCat("chunk index ", k, " is negative"));
+  ChunkReply reply;
+  if (def_.horizon >= 0 && k >= def_.horizon && k < plan_.num_chunks()) {
+    reply.status = ChunkStatus::kNotYet;
+    return reply;
+  }
+  if (k >= plan_.num_chunks()) {
+    reply.status =
+        (def_.horizon >= 0 && k >= def_.horizon) ? ChunkStatus::kNotYet : ChunkStatus::kEnd;
+    return reply;
+  }
+  const PlanSegment& seg = plan_.SegmentOf(k);
+  ChunkDescriptor& chunk = reply.chunk;
+  reply.status = ChunkStatus::kChunk;
+  chunk.index = k;
+  chunk.mixture_id = seg.mixture_id;
+  chunk.partial = seg.partial;
+  const int64_t t = k - seg.first_chunk;
+  for (uint32_t e = seg.entry_begin; e < seg.entry_end; ++e) {
+    const PlanEntry& entry = plan_.entries()[e];
+    const int64_t begin = entry.start + t * entry.count;
+    const int64_t end = begin + entry.count;
+    const KeyStream& stream = streams_[entry.key];
+    if (arbitrary()) {
+      // Split the concatenated stream's positions into one part per component.
+      const auto& comps = stream.components();
+      int64_t offset = 0;
+      for (size_t i = 0; i < comps.size() && offset < end; ++i) {
+        const int64_t size = def_.components.sizes[comps[i]];
+        const int64_t lo = std::max(begin, offset), hi = std::min(end, offset + size);
+        if (lo < hi) {
+          ChunkKeyPart part;
+          part.key_id = static_cast<int32_t>(comps[i]);
+          part.num_samples = hi - lo;
+          KeyStream single({comps[i]}, {size}, 1, false, def_.mixture.shuffle_block,
+                           def_.mixture.seed);
+          single.Extract(*index_, lo - offset, hi - offset, &part.ranges);
+          SortAndMergeRanges(&part.ranges);
+          chunk.keys.push_back(std::move(part));
+        }
+        offset += size;
+      }
+      continue;
+    }
+    ChunkKeyPart part;
+    part.key_id = entry.key;
+    part.num_samples = entry.count;
+    stream.Extract(*index_, begin, end, &part.ranges);
+    SortAndMergeRanges(&part.ranges);
+    chunk.keys.push_back(std::move(part));
+  }
+  return reply;
+}
+
+Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
+  if (arbitrary())
+    return Status::FailedPrecondition("an arbitrary mixture has no weights to change");
+  if (weights.size() != def_.keys.size()) {
+    return Status::InvalidArgument(
+        StrCat("expected ", def_.keys.size(), " weights, got ", weights.size()));
+  }
+  if (at_chunk <= def_.mixture_log.back().start_chunk) {
+    return Status::InvalidArgument(StrCat("a mixture change must come after chunk ",
+                                          def_.mixture_log.back().start_chunk, ", got ", at_chunk));
+  }
+  double sum = 0;
+  for (double w : weights) {
+    if (!(w >= 0)) return Status::InvalidArgument("weights must be >= 0");
+    sum += w;
+  }
+  if (sum <= 0) return Status::InvalidArgument("at least one weight must be > 0");
+  def_.mixture_log.push_back({at_chunk, std::move(weights)});
+  plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict);
+  return Status::OK();
+}
+
+std::string Job::ChunkJson(const ChunkDescriptor& chunk) const {
+  json j;
+  j["index"] = chunk.index;
+  j["mixture_id"] = chunk.mixture_id;
+  j["partial"] = chunk.partial;
+  json keys = json::array();
+  for (const auto& part : chunk.keys) {
+    json jk;
+    const model::MixtureKey& key =
+        arbitrary() ? def_.keys[part.key_id].key : def_.keys[part.key_id].key;
+    jk["key"] = KeyJson(key);
+    jk["key_id"] = part.key_id;
+    jk["num_samples"] = part.num_samples;
+    json ranges = json::array();
+    for (const auto& r : part.ranges) {
+      ranges.push_back(
+          {{"file", def_.files[r.file_index].path}, {"begin", r.begin}, {"end", r.end}});
+    }
+    jk["ranges"] = std::move(ranges);
+    keys.push_back(std::move(jk));
+  }
+  j["keys"] = std::move(keys);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string Job::DefinitionJson() const {
+  json j;
+  j["format_version"] = kFormatVersion;
+  j["job_id"] = def_.job_id;
+  j["topology"] = {{"dp_groups", def_.topology.dp_groups},
+                   {"nodes_per_group", def_.topology.nodes_per_group},
+                   {"num_workers", def_.topology.num_workers}};
+  j["query"] = def_.query;
+  j["mixture"] = json::parse(mixture::MixtureSpecToJson(def_.mixture));
+  j["store_version"] = def_.store_version;
+  json files = json::array();
+  for (const auto& f : def_.files) {
+    files.push_back({{"path", f.path},
+                     {"dataset", f.dataset},
+                     {"file_id", f.file_id},
+                     {"size_bytes", f.size_bytes},
+                     {"mtime_ns", f.mtime_ns},
+                     {"format", f.format},
+                     {"compression", f.compression},
+                     {"text_fields", f.text_fields},
+                     {"offsets_path", f.offsets_path},
+                     {"num_records", f.num_records}});
+  }
+  j["files"] = std::move(files);
+  const auto& t = def_.components;
+  json comps;
+  comps["properties"] = t.properties;
+  json types = json::array();
+  for (auto type : t.types) types.push_back(std::string(model::PropertyTypeName(type)));
+  comps["types"] = std::move(types);
+  comps["sizes"] = t.sizes;
+  json values = json::array();
+  for (const auto& row : t.values) {
+    json jr = json::array();
+    for (const auto& v : row) {
+      if (v.is_null) {
+        jr.push_back(nullptr);
+      } else {
+        json items = json::array();
+        for (const auto& item : v.items) items.push_back(LiteralJson(item));
+        jr.push_back(std::move(items));
+      }
+    }
+    values.push_back(std::move(jr));
+  }
+  comps["values"] = std::move(values);
+  j["components"] = std::move(comps);
+  json keys = json::array();
+  for (const auto& k : def_.keys) {
+    keys.push_back({{"key", KeyJson(k.key)}, {"components", k.components}, {"repeat", k.repeat}});
+  }
+  j["keys"] = std::move(keys);
+  json log = json::array();
+  for (const auto& e : def_.mixture_log)
+    log.push_back({{"start_chunk", e.start_chunk}, {"weights", e.weights}});
+  j["mixture_log"] = std::move(log);
+  j["horizon"] = def_.horizon;
+  j["warnings"] = def_.warnings;
+  return j.dump(1, ' ', false, json::error_handler_t::replace);
+}
+
+Status Job::Save(const std::string& job_dir) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(job_dir, ec))
+    return Status::AlreadyExists(StrCat("job folder ", job_dir, " already exists"));
+  const fs::path target(job_dir);
+  fs::create_directories(target.parent_path(), ec);
+  const std::string tmp =
+      StrCat(target.parent_path().string(), "/.tmp-", target.filename().string(), "-", ::getpid());
+  fs::remove_all(tmp, ec);
+  if (!fs::create_directory(tmp, ec)) {
+    return Status::IOError(StrCat("cannot create ", tmp, ": ", ec.message()));
+  }
+  auto fail = [&](Status s) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    return s;
+  };
+  if (Status s = index_->Save(tmp + "/index.bin"); !s.ok()) return fail(s);
+  {
+    std::ofstream out(tmp + "/job.json", std::ios::binary);
+    out << DefinitionJson();
+    out.close();
+    if (!out) return fail(Status::IOError(StrCat("cannot write ", tmp, "/job.json")));
+  }
+  if (std::rename(tmp.c_str(), job_dir.c_str()) != 0) {
+    const int err = errno;
+    if (err == EEXIST || err == ENOTEMPTY) {
+      return fail(Status::AlreadyExists(StrCat("job folder ", job_dir, " already exists")));
+    }
+    return fail(Status::IOError(StrCat("cannot create ", job_dir, ": ", std::strerror(err))));
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Job>> Job::Open(const std::string& job_dir) {
+  const std::string path = job_dir + "/job.json";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(StrCat("no job at ", job_dir, " (", path, " is missing)"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  JobDefinition def;
+  try {
+    const json j = json::parse(buf.str());
+    if (j.at("format_version").get<int>() != kFormatVersion) {
+      return Status::Corruption(
+          StrCat(path, ": unknown format_version ", j.at("format_version").dump()));
+    }
+    def.job_id = j.at("job_id").get<std::string>();
+    const json& topo = j.at("topology");
+    def.topology.dp_groups = topo.at("dp_groups").get<int64_t>();
+    def.topology.nodes_per_group = topo.at("nodes_per_group").get<int64_t>();
+    def.topology.num_workers = topo.at("num_workers").get<int64_t>();
+    def.query = j.at("query").get<std::string>();
+    MIXTERA_ASSIGN_OR_RETURN(def.mixture, mixture::ParseMixtureSpec(j.at("mixture").dump(), path));
+    def.store_version = j.at("store_version").get<int64_t>();
+    for (const auto& f : j.at("files")) {
+      JobFile file;
+      file.path = f.at("path").get<std::string>();
+      file.dataset = f.at("dataset").get<std::string>();
+      file.file_id = f.at("file_id").get<int64_t>();
+      file.size_bytes = f.at("size_bytes").get<int64_t>();
+      file.mtime_ns = f.at("mtime_ns").get<int64_t>();
+      file.format = f.at("format").get<std::string>();
+      file.compression = f.at("compression").get<std::string>();
+      file.text_fields = f.at("text_fields").get<std::vector<std::string>>();
+      file.offsets_path = f.at("offsets_path").get<std::string>();
+      file.num_records = f.at("num_records").get<int64_t>();
+      def.files.push_back(std::move(file));
+    }
+    const json& comps = j.at("components");
+    def.components.properties = comps.at("properties").get<std::vector<std::string>>();
+    for (const auto& t : comps.at("types")) {
+      MIXTERA_ASSIGN_OR_RETURN(auto type, model::ParsePropertyType(t.get<std::string>()));
+      def.components.types.push_back(type);
+    }
+    def.components.sizes = comps.at("sizes").get<std::vector<int64_t>>();
+    for (const auto& row : comps.at("values")) {
+      std::vector<model::GroupValue> values;
+      for (const auto& v : row) {
+        model::GroupValue gv;
+        gv.is_null = v.is_null();
+        if (!gv.is_null) {
+          for (const auto& item : v) {
+            MIXTERA_ASSIGN_OR_RETURN(auto l, LiteralFromJson(item));
+            gv.items.push_back(std::move(l));
+          }
+        }
+        values.push_back(std::move(gv));
+      }
+      if (values.size() != def.components.properties.size()) {
+        return Status::Corruption(StrCat(path, ": a component has the wrong number of values"));
+      }
+      def.components.values.push_back(std::move(values));
+    }
+    if (def.components.values.size() != def.components.sizes.size()) {
+      return Status::Corruption(StrCat(path, ": component values and sizes differ in number"));
+    }
+    for (const auto& k : j.at("keys")) {
+      JobKey key;
+      MIXTERA_ASSIGN_OR_RETURN(key.key, KeyFromJson(k.at("key")));
+      key.components = k.at("components").get<std::vector<int64_t>>();
+      key.repeat = k.at("repeat").get<int64_t>();
+      if (key.repeat < 1) return Status::Corruption(StrCat(path, ": repeat < 1"));
+      def.keys.push_back(std::move(key));
+    }
+    for (const auto& e : j.at("mixture_log")) {
+      def.mixture_log.push_back(
+          {e.at("start_chunk").get<int64_t>(), e.at("weights").get<std::vector<double>>()});
+    }
+    def.horizon = j.at("horizon").get<int64_t>();
+    def.warnings = j.at("warnings").get<std::vector<std::string>>();
+  } catch (const json::exception& e) {
+    return Status::Corruption(StrCat(path, ": ", e.what()));
+  }
+  MIXTERA_ASSIGN_OR_RETURN(auto index, index::ChunkerIndex::Load(job_dir + "/index.bin"));
+  auto job = Job::Create(std::move(def), std::move(index));
+  if (!job.ok()) return Status::Corruption(StrCat(path, ": ", job.status().message()));
+  return job;
+}
+
+}  // namespace mixtera::chunk

@@ -1,0 +1,153 @@
+// Job: a materialized query result — file table, components, keys, ChunkerIndex, mixture
+// log and plan — that answers GetChunk(k) by random access (DESIGN.md §3.5).
+//
+// A job lives in its own folder (<mixtera dir>/jobs/<job id>/):
+//   job.json    the definition: query, mixture, files, components, keys, mixture log
+//   index.bin   the ChunkerIndex (mmap-able; index/chunker_index.h)
+// Open() needs only these files, never the metadata store, so DataLoader workers and other
+// processes stream from a job without DuckDB. Format: docs/job_format.md.
+//
+// Thread safety: GetChunk is const and safe to call from several threads; UpdateMixture and
+// SetHorizon need exclusive access.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chunk/key_stream.h"
+#include "chunk/plan.h"
+#include "index/chunker_index.h"
+#include "mixtera/result.h"
+#include "model/component_table.h"
+#include "model/mixture_spec.h"
+
+namespace mixtera::chunk {
+
+// A data file as the job's readers need it (file_index = position in JobDefinition::files).
+struct JobFile {
+  std::string path;
+  std::string dataset;
+  int64_t file_id = 0;
+  int64_t size_bytes = 0;
+  int64_t mtime_ns = 0;
+  std::string format;       // "jsonl" | "parquet" | "webdataset"
+  std::string compression;  // "none" | "gzip" | ...
+  std::vector<std::string> text_fields;
+  std::string offsets_path;  // "<dir>/offsets/<dataset_id>/<file_id>" (+ .offsets / .seek)
+  int64_t num_records = 0;
+};
+
+// A key of the job: mixture keys in declared order; for inferring and arbitrary mixtures,
+// one key per component (its component key). key id = position.
+struct JobKey {
+  model::MixtureKey key;
+  std::vector<int64_t> components;  // index component ids owned by this key
+  int64_t repeat = 1;
+};
+
+// Who consumes the job (QueryExecutionArgs): chunk k goes to dp group k mod dp_groups and,
+// within it, to worker (k div dp_groups) mod num_workers of every node.
+struct Topology {
+  int64_t dp_groups = 1;
+  int64_t nodes_per_group = 1;
+  int64_t num_workers = 1;  // DataLoader workers per node (at least 1)
+};
+
+struct JobDefinition {
+  std::string job_id;
+  Topology topology;
+  std::string query;  // canonical text of the filter
+  model::MixtureSpec mixture;
+  int64_t store_version = 0;
+  std::vector<JobFile> files;
+  model::ComponentTable components;
+  std::vector<JobKey> keys;
+  std::vector<MixtureEvent> mixture_log;  // first entry at chunk 0
+  // Chunks from this index on answer "not yet" (a dynamic mixture awaiting its decision);
+  // -1 = no limit.
+  int64_t horizon = -1;
+  std::vector<std::string> warnings;
+};
+
+struct ChunkKeyPart {
+  int32_t key_id = 0;
+  int64_t num_samples = 0;
+  // Sorted by (file, begin); touching ranges merged.
+  std::vector<index::SampleRange> ranges;
+};
+
+struct ChunkDescriptor {
+  int64_t index = 0;
+  int32_t mixture_id = 0;
+  bool partial = false;
+  std::vector<ChunkKeyPart> keys;  // by key id
+  int64_t num_samples() const;
+};
+
+enum class ChunkStatus { kChunk, kNotYet, kEnd };
+
+struct ChunkReply {
+  ChunkStatus status = ChunkStatus::kEnd;
+  ChunkDescriptor chunk;  // when status == kChunk
+};
+
+// Global chunk index of the t-th chunk (t = 0, 1, ...) of worker w in dp group g, with G dp
+// groups and W workers per node: chunk k goes to group k mod G and, within it, to worker
+// (k div G) mod W (all nodes of a group get the same chunks).
+int64_t ConsumerChunk(int64_t G, int64_t g, int64_t W, int64_t w, int64_t t);
+
+class Job {
+ public:
+  // Builds the key streams and the plan. Errors: InvalidArgument when the definition is
+  // inconsistent with the index (component counts/sizes) or the mixture log is malformed.
+  static Result<std::unique_ptr<Job>> Create(JobDefinition def,
+                                             std::unique_ptr<index::ChunkerIndex> index);
+  // Opens a saved job folder. Errors: NotFound (no such job), Corruption (bad files),
+  // naming the path.
+  static Result<std::unique_ptr<Job>> Open(const std::string& job_dir);
+  // Writes job.json and index.bin into `job_dir`, which must not exist (AlreadyExists); the
+  // folder appears atomically (written under a temporary name, then renamed).
+  Status Save(const std::string& job_dir) const;
+
+  const JobDefinition& definition() const { return def_; }
+  const index::ChunkerIndex& index() const { return *index_; }
+  const Plan& plan() const { return plan_; }
+  // Samples per chunk of each key in the first segment (0 when the key takes no part).
+  std::vector<int64_t> InitialCounts() const;
+  // Samples available to each key (its data times its repeat).
+  const std::vector<int64_t>& key_supply() const { return supply_; }
+
+  // Chunk k: kChunk with its descriptor, kNotYet (k >= horizon), or kEnd (k past the
+  // plan). Idempotent. Errors: InvalidArgument for k < 0.
+  Result<ChunkReply> GetChunk(int64_t k) const;
+
+  // Appends a mixture change taking effect at chunk `at_chunk` (>= every earlier change)
+  // and re-plans; chunks before it are unchanged. `weights` has one entry per key.
+  Status UpdateMixture(int64_t at_chunk, std::vector<double> weights);
+  void SetHorizon(int64_t horizon) { def_.horizon = horizon; }
+  void AddWarning(std::string warning) { def_.warnings.push_back(std::move(warning)); }
+
+  // The descriptor as one JSON object (the CLI's `chunks --json` line).
+  std::string ChunkJson(const ChunkDescriptor& chunk) const;
+  // The job definition as JSON (job.json).
+  std::string DefinitionJson() const;
+
+ private:
+  Job(JobDefinition def, std::unique_ptr<index::ChunkerIndex> index);
+  Status Init();
+  bool arbitrary() const { return def_.mixture.type == model::MixtureType::kArbitrary; }
+
+  JobDefinition def_;
+  std::unique_ptr<index::ChunkerIndex> index_;
+  std::vector<KeyStream> streams_;  // per plan key
+  std::vector<int64_t> supply_;     // per job key
+  Plan plan_;
+};
+
+// Checks a job id: 1-128 characters of [A-Za-z0-9._-], not starting with '.'.
+// Errors: InvalidArgument.
+Status ValidateJobId(const std::string& job_id);
+
+}  // namespace mixtera::chunk

@@ -1,0 +1,278 @@
+#include "chunk/job.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include "testing/test_util.h"
+
+namespace mixtera::chunk {
+namespace {
+
+using Sample = std::pair<uint32_t, uint32_t>;  // (file index, sample id)
+
+// A job over `files` files of `per_file` samples each, where sample s of file f belongs to
+// component (f * 7 + s * s) % num_components (interleaved), with `keys` owning components
+// round-robin (component c -> key c % keys). Returns the components' samples for checks.
+struct Fixture {
+  JobDefinition def;
+  std::unique_ptr<index::ChunkerIndex> index;
+  std::vector<std::set<Sample>> component_samples;
+};
+
+Fixture MakeFixture(int num_components, int num_keys, int files, int per_file) {
+  Fixture f;
+  index::ChunkerIndexBuilder b;
+  for (int c = 0; c < num_components; ++c) b.AddComponent();
+  f.component_samples.resize(num_components);
+  for (int file = 0; file < files; ++file) {
+    b.BeginFile(static_cast<uint32_t>(file));
+    for (int s = 0; s < per_file; ++s) {
+      const int c = (file * 7 + s * s) % num_components;
+      b.AddRun(c, static_cast<uint32_t>(s), static_cast<uint32_t>(s + 1));
+      f.component_samples[c].insert({static_cast<uint32_t>(file), static_cast<uint32_t>(s)});
+    }
+    b.EndFile();
+    f.def.files.push_back({"/data/f" + std::to_string(file),
+                           "ds",
+                           file,
+                           1000,
+                           1,
+                           "jsonl",
+                           "none",
+                           {"/text"},
+                           "",
+                           per_file});
+  }
+  std::vector<int64_t> order(num_components);
+  for (int c = 0; c < num_components; ++c) order[c] = c;
+  f.index = b.Finish(order);
+  f.def.job_id = "job";
+  f.def.components.properties = {"topic"};
+  f.def.components.types = {model::PropertyType::kString};
+  for (int c = 0; c < num_components; ++c) {
+    f.def.components.values.push_back(
+        {model::GroupValue{false, {model::Literal::String("t" + std::to_string(c))}}});
+    f.def.components.sizes.push_back(f.index->component_size(c));
+  }
+  std::vector<double> weights;
+  for (int k = 0; k < num_keys; ++k) {
+    JobKey key;
+    key.key.properties = {{"group", {model::Literal::Int(k)}}};
+    for (int c = k; c < num_components; c += num_keys) key.components.push_back(c);
+    f.def.keys.push_back(key);
+    weights.push_back(1.0 + k);
+  }
+  f.def.mixture_log.push_back({0, weights});
+  const double sum = num_keys * (num_keys + 1) / 2.0;
+  for (int k = 0; k < num_keys; ++k)
+    f.def.mixture.weights.push_back({f.def.keys[k].key, weights[k] / sum, 1});
+  f.def.mixture.chunk_size = 37;
+  f.def.mixture.strict = false;
+  return f;
+}
+
+std::vector<ChunkDescriptor> Drain(const Job& job) {
+  std::vector<ChunkDescriptor> chunks;
+  for (int64_t k = 0;; ++k) {
+    auto reply = job.GetChunk(k);
+    EXPECT_TRUE(reply.ok());
+    if (reply->status != ChunkStatus::kChunk) {
+      EXPECT_EQ(reply->status, ChunkStatus::kEnd);
+      break;
+    }
+    EXPECT_EQ(reply->chunk.index, k);
+    chunks.push_back(std::move(reply->chunk));
+  }
+  return chunks;
+}
+
+bool SameChunk(const ChunkDescriptor& a, const ChunkDescriptor& b) {
+  if (a.index != b.index || a.mixture_id != b.mixture_id || a.partial != b.partial ||
+      a.keys.size() != b.keys.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.keys.size(); ++i) {
+    if (a.keys[i].key_id != b.keys[i].key_id || a.keys[i].ranges != b.keys[i].ranges ||
+        a.keys[i].num_samples != b.keys[i].num_samples) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST(Job, BestEffortDeliversEverySampleExactlyOnceWithExactCounts) {
+  for (int64_t shuffle : {0, 1, 5}) {
+    Fixture f = MakeFixture(9, 3, 6, 200);
+    f.def.mixture.shuffle_block = shuffle;
+    f.def.mixture.seed = 11;
+    ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+    const auto chunks = Drain(*job);
+    std::map<Sample, int> seen;
+    const std::vector<int64_t> counts = job->InitialCounts();
+    // Weights 1:2:3 of 37 -> 6.17, 12.33, 18.5 -> 6/12/18 plus the largest remainder (0.5,
+    // key 2) -> 6/12/19.
+    EXPECT_EQ(counts, (std::vector<int64_t>{6, 12, 19}));
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const auto& chunk = chunks[i];
+      EXPECT_EQ(chunk.partial, i + 1 == chunks.size() && chunk.num_samples() < 37);
+      if (i + 1 < chunks.size()) {
+        EXPECT_EQ(chunk.num_samples(), 37);
+      }
+      for (const auto& part : chunk.keys) {
+        int64_t n = 0;
+        for (const auto& r : part.ranges) {
+          for (uint32_t s = r.begin; s < r.end; ++s) {
+            ++seen[{r.file_index, s}];
+            ++n;
+            // The sample belongs to a component of this key.
+            bool owned = false;
+            for (int64_t c : f.def.keys[part.key_id].components) {
+              owned |= f.component_samples[c].count({r.file_index, s}) > 0;
+            }
+            ASSERT_TRUE(owned);
+          }
+        }
+        EXPECT_EQ(n, part.num_samples);
+        // Full chunks of the first segment carry exactly the planned per-key counts.
+        if (job->plan().SegmentOf(chunk.index).first_chunk == 0) {
+          EXPECT_EQ(part.num_samples, counts[part.key_id]);
+        }
+      }
+    }
+    EXPECT_EQ(seen.size(), 6u * 200u);
+    for (const auto& [sample, n] : seen) ASSERT_EQ(n, 1);
+  }
+}
+
+TEST(Job, RandomAccessEqualsSequentialAndDpGroupsPartitionTheStream) {
+  Fixture f = MakeFixture(12, 4, 5, 300);
+  f.def.mixture.shuffle_block = 3;
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  const auto sequential = Drain(*job);
+  ASSERT_GT(sequential.size(), 10u);
+  std::mt19937_64 rng(1);
+  for (int t = 0; t < 100; ++t) {
+    const int64_t k = static_cast<int64_t>(rng() % sequential.size());
+    ASSERT_OK_AND_ASSIGN(auto reply, job->GetChunk(k));
+    ASSERT_TRUE(SameChunk(reply.chunk, sequential[k])) << k;
+  }
+  for (int64_t G : {2, 4}) {
+    for (int64_t W : {1, 3}) {
+      std::vector<int> owner(sequential.size(), 0);
+      for (int64_t g = 0; g < G; ++g) {
+        for (int64_t w = 0; w < W; ++w) {
+          for (int64_t i = 0;; ++i) {
+            const int64_t k = ConsumerChunk(G, g, W, w, i);
+            ASSERT_OK_AND_ASSIGN(auto reply, job->GetChunk(k));
+            if (reply.status == ChunkStatus::kEnd) break;
+            ASSERT_TRUE(SameChunk(reply.chunk, sequential[k]));
+            ++owner[k];
+          }
+        }
+      }
+      for (size_t k = 0; k < owner.size(); ++k) ASSERT_EQ(owner[k], 1) << "G=" << G << " k=" << k;
+    }
+  }
+}
+
+TEST(Job, RepeatReusesDataPerEpochAndStrictEndsEarly) {
+  Fixture f = MakeFixture(4, 2, 2, 100);
+  f.def.keys[0].repeat = 3;
+  f.def.mixture.strict = true;
+  f.def.mixture_log = {{0, {0.5, 0.5}}};
+  f.def.mixture.chunk_size = 10;
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  // Key 0 (components 0, 2) has supply 3 x its size, key 1 (1, 3) its size once; 5 each
+  // per chunk, strict: the stream ends when key 1 runs out.
+  const int64_t key1 = job->key_supply()[1];
+  const auto chunks = Drain(*job);
+  EXPECT_EQ(static_cast<int64_t>(chunks.size()), key1 / 5);
+  // Key 0's samples appear at most ceil(used / size) times each.
+  std::map<Sample, int> seen0;
+  for (const auto& c : chunks) {
+    for (const auto& part : c.keys) {
+      if (part.key_id != 0) continue;
+      for (const auto& r : part.ranges) {
+        for (uint32_t s = r.begin; s < r.end; ++s) ++seen0[{r.file_index, s}];
+      }
+    }
+  }
+  const int64_t size0 = job->key_supply()[0] / 3;
+  const int64_t used0 = static_cast<int64_t>(chunks.size()) * 5;
+  for (const auto& [s, n] : seen0) ASSERT_LE(n, (used0 + size0 - 1) / size0);
+}
+
+TEST(Job, HorizonUpdatesAndSaveOpenRoundTrip) {
+  mixtera::testing::TempDir dir;
+  Fixture f = MakeFixture(6, 2, 3, 100);
+  f.def.mixture.shuffle_block = 4;
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  ASSERT_OK(job->Save(dir.Join("jobs/job")));
+  EXPECT_EQ(job->Save(dir.Join("jobs/job")).code(), StatusCode::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(auto opened, Job::Open(dir.Join("jobs/job")));
+  const auto a = Drain(*job), b = Drain(*opened);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t k = 0; k < a.size(); ++k) ASSERT_TRUE(SameChunk(a[k], b[k]));
+  EXPECT_EQ(opened->ChunkJson(b[0]), job->ChunkJson(a[0]));
+
+  opened->SetHorizon(2);
+  ASSERT_OK_AND_ASSIGN(auto r1, opened->GetChunk(1));
+  EXPECT_EQ(r1.status, ChunkStatus::kChunk);
+  ASSERT_OK_AND_ASSIGN(auto r2, opened->GetChunk(2));
+  EXPECT_EQ(r2.status, ChunkStatus::kNotYet);
+  // A mixture change at chunk 2: chunks before it are unchanged, the change's chunks carry
+  // mixture id 1 and only key 1.
+  ASSERT_OK(opened->UpdateMixture(2, {0, 1}));
+  opened->SetHorizon(-1);
+  ASSERT_OK_AND_ASSIGN(auto c1, opened->GetChunk(1));
+  EXPECT_TRUE(SameChunk(c1.chunk, a[1]));
+  ASSERT_OK_AND_ASSIGN(auto c2, opened->GetChunk(2));
+  EXPECT_EQ(c2.chunk.mixture_id, 1);
+  ASSERT_EQ(c2.chunk.keys.size(), 1u);
+  EXPECT_EQ(c2.chunk.keys[0].key_id, 1);
+  EXPECT_FALSE(opened->UpdateMixture(1, {1, 1}).ok());
+  EXPECT_FALSE(job->GetChunk(-1).ok());
+
+  EXPECT_EQ(Job::Open(dir.Join("jobs/none")).status().code(), StatusCode::kNotFound);
+  mixtera::testing::WriteFile(dir.Join("jobs/job/job.json"), "{\"format_version\": 1}");
+  EXPECT_EQ(Job::Open(dir.Join("jobs/job")).status().code(), StatusCode::kCorruption);
+}
+
+TEST(Job, ArbitraryFillsChunksAcrossComponentsInOrder) {
+  Fixture f = MakeFixture(3, 3, 1, 50);  // component sizes from the layout
+  f.def.mixture.type = model::MixtureType::kArbitrary;
+  f.def.mixture.chunk_size = 20;
+  f.def.keys.clear();
+  for (int c = 0; c < 3; ++c) {
+    JobKey k;
+    k.key.properties = {{"topic", {model::Literal::String("t" + std::to_string(c))}}};
+    k.components = {c};
+    f.def.keys.push_back(k);
+  }
+  f.def.mixture_log = {{0, {}}};
+  const auto sizes = f.def.components.sizes;
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  const auto chunks = Drain(*job);
+  ASSERT_EQ(chunks.size(), 3u);  // 50 samples, chunks of 20: 20, 20, 10 (partial)
+  EXPECT_TRUE(chunks[2].partial);
+  // The first chunk takes component 0 first, then component 1 when 0 is used up.
+  EXPECT_EQ(chunks[0].keys[0].key_id, 0);
+  EXPECT_EQ(chunks[0].keys[0].num_samples, std::min<int64_t>(20, sizes[0]));
+  int64_t total = 0;
+  for (const auto& c : chunks) total += c.num_samples();
+  EXPECT_EQ(total, 50);
+}
+
+TEST(Job, ValidatesJobIds) {
+  EXPECT_TRUE(ValidateJobId("run-1.a_b").ok());
+  EXPECT_FALSE(ValidateJobId("").ok());
+  EXPECT_FALSE(ValidateJobId("../x").ok());
+  EXPECT_FALSE(ValidateJobId(".hidden").ok());
+  EXPECT_FALSE(ValidateJobId("a b").ok());
+}
+
+}  // namespace
+}  // namespace mixtera::chunk

@@ -1,0 +1,139 @@
+#include "chunk/plan.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "mixture/apportion.h"
+
+namespace mixtera::chunk {
+
+const PlanSegment& Plan::SegmentOf(int64_t k) const {
+  MIXTERA_CHECK(k >= 0 && k < num_chunks_);
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), k,
+                             [](int64_t v, const PlanSegment& s) { return v < s.first_chunk; });
+  return *(it - 1);
+}
+
+Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
+                 int64_t chunk_size, bool strict) {
+  MIXTERA_CHECK(!log.empty() && log[0].start_chunk == 0 && chunk_size > 0);
+  const size_t K = key_supply.size();
+  Plan plan;
+  plan.exhausted_at_.assign(K, -1);
+  plan.delivered_.assign(K, 0);
+  std::vector<int64_t> pos(K, 0);
+  int64_t chunk = 0;
+  size_t event = 0;
+
+  auto left = [&](size_t k) { return key_supply[k] - pos[k]; };
+  auto add_segment = [&](int64_t n, const std::vector<int64_t>& counts, bool partial) {
+    PlanSegment seg;
+    seg.first_chunk = chunk;
+    seg.num_chunks = n;
+    seg.mixture_id = static_cast<int32_t>(event);
+    seg.partial = partial;
+    seg.entry_begin = static_cast<uint32_t>(plan.entries_.size());
+    for (size_t k = 0; k < K; ++k) {
+      if (counts[k] == 0) continue;
+      plan.entries_.push_back({static_cast<int32_t>(k), counts[k], pos[k]});
+      pos[k] += n * counts[k];
+      plan.delivered_[k] += n * counts[k];
+      if (pos[k] == key_supply[k]) plan.exhausted_at_[k] = chunk + n - 1;
+    }
+    seg.entry_end = static_cast<uint32_t>(plan.entries_.size());
+    plan.segments_.push_back(seg);
+    chunk += n;
+  };
+
+  while (true) {
+    while (event + 1 < log.size() && log[event + 1].start_chunk <= chunk) ++event;
+    const int64_t next_event =
+        event + 1 < log.size() ? log[event + 1].start_chunk : std::numeric_limits<int64_t>::max();
+    const std::vector<double>& w = log[event].weights;
+    MIXTERA_CHECK(w.size() == K);
+    // The keys taking part: weight > 0, and (best effort) data left.
+    std::vector<double> active_w(K, 0);
+    bool any = false;
+    for (size_t k = 0; k < K; ++k) {
+      if (w[k] > 0 && (strict || left(k) > 0)) {
+        active_w[k] = w[k];
+        any = true;
+      }
+    }
+    if (!any) {
+      plan.end_reason_ = "all keys with weight ran out";
+      break;
+    }
+    const std::vector<int64_t> counts = mixture::LargestRemainder(chunk_size, active_w);
+    int64_t full = next_event - chunk;
+    for (size_t k = 0; k < K; ++k) {
+      if (counts[k] > 0) full = std::min(full, left(k) / counts[k]);
+    }
+    if (full > 0) {
+      add_segment(full, counts, false);
+      continue;
+    }
+    // Some key cannot fill its count in this chunk.
+    size_t short_key = 0;
+    for (size_t k = 0; k < K; ++k) {
+      if (counts[k] > left(k)) {
+        short_key = k;
+        break;
+      }
+    }
+    if (strict) {
+      plan.end_reason_ = StrCat("strict: key ", short_key, " ran out at chunk ", chunk);
+      break;
+    }
+    // Best effort: short keys give what they have; the deficit goes to keys with data left.
+    std::vector<int64_t> take(K, 0);
+    int64_t deficit = 0;
+    for (size_t k = 0; k < K; ++k) {
+      take[k] = std::min(counts[k], left(k));
+      deficit += counts[k] - take[k];
+    }
+    while (deficit > 0) {
+      std::vector<int64_t> share(K, 0);
+      bool donors = false, counted = false;
+      for (size_t k = 0; k < K; ++k) {
+        if (active_w[k] > 0 && left(k) - take[k] > 0) {
+          donors = true;
+          share[k] = counts[k];
+          counted |= counts[k] > 0;
+        }
+      }
+      if (!donors) break;
+      if (!counted) {  // only keys whose count rounded to 0 have data: split by their data
+        for (size_t k = 0; k < K; ++k) {
+          if (active_w[k] > 0) share[k] = left(k) - take[k];
+        }
+      }
+      const std::vector<int64_t> extra = mixture::LargestRemainderExact(deficit, share);
+      int64_t given = 0;
+      for (size_t k = 0; k < K; ++k) {
+        const int64_t e = std::min(extra[k], left(k) - take[k]);
+        take[k] += e;
+        given += e;
+      }
+      deficit -= given;
+      if (given == 0) break;
+    }
+    int64_t total = 0;
+    for (int64_t t : take) total += t;
+    if (total == 0) {
+      plan.end_reason_ = "all keys with weight ran out";
+      break;
+    }
+    add_segment(1, take, deficit > 0);
+    if (deficit > 0) {
+      plan.end_reason_ = "all keys with weight ran out";
+      break;
+    }
+  }
+  plan.num_chunks_ = chunk;
+  return plan;
+}
+
+}  // namespace mixtera::chunk

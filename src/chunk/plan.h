@@ -1,0 +1,78 @@
+// Plan: how many samples each key contributes to every chunk of a job (DESIGN.md §3.5).
+//
+// Between events (a key running out, a mixture change) the per-chunk counts are constant,
+// so the plan is a short list of segments; chunk k is found by binary search and each key's
+// stream position follows from the segment's start position plus (k - first) * count.
+//
+// Rules (docs/mixtures.md, "Planning and chunks"):
+//   - Counts per chunk: largest remainder of chunk_size over the weights of the keys that
+//     still have data (strict: over all keys with weight > 0).
+//   - strict: the plan ends at the first chunk some key cannot fill; no partial chunk.
+//   - best effort: in the chunk where keys run short, they give what they have and the
+//     missing count goes to the other keys by largest remainder of their counts (capped by
+//     what they have left), repeatedly; from the next chunk on, counts are recomputed over
+//     the keys left. Only the very last chunk may be partial.
+//   - A mixture change (schedule entry, dynamic update) takes effect at its chunk.
+// Thread safety: immutable after Build.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mixtera::chunk {
+
+// One entry of the mixture log: from chunk `start_chunk` on, these weights (one per job key;
+// 0 = the key takes no part) apply. mixture_id = the entry's position in the log.
+struct MixtureEvent {
+  int64_t start_chunk = 0;
+  std::vector<double> weights;
+};
+
+struct PlanEntry {
+  int32_t key = 0;
+  int64_t count = 0;  // samples per chunk
+  int64_t start = 0;  // the key's stream position at the segment's first chunk
+};
+
+struct PlanSegment {
+  int64_t first_chunk = 0;
+  int64_t num_chunks = 0;
+  int32_t mixture_id = 0;
+  bool partial = false;  // the single, last chunk holds fewer than chunk_size samples
+  uint32_t entry_begin = 0, entry_end = 0;  // into Plan::entries(), keys ascending
+};
+
+class Plan {
+ public:
+  // `key_supply[k]`: samples key k can deliver in total (its data times its repeat).
+  // `log` must be non-empty, sorted by start_chunk, the first starting at 0, each with
+  // key_supply.size() weights. Chunks before `log`'s last start are planned even if data
+  // ran out earlier (the plan then ends there).
+  static Plan Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
+                    int64_t chunk_size, bool strict);
+
+  // Chunks in the job: chunk indices [0, num_chunks()).
+  int64_t num_chunks() const { return num_chunks_; }
+  // The segment holding chunk k (k < num_chunks()).
+  const PlanSegment& SegmentOf(int64_t k) const;
+  const std::vector<PlanSegment>& segments() const { return segments_; }
+  const std::vector<PlanEntry>& entries() const { return entries_; }
+
+  // Per key: the chunk holding its last sample (it runs out there), or -1 when it still has
+  // data where the plan ends.
+  const std::vector<int64_t>& exhausted_at() const { return exhausted_at_; }
+  // Per key: samples it delivers over the whole plan.
+  const std::vector<int64_t>& delivered() const { return delivered_; }
+  // Why the plan ends: "all keys with weight ran out" or "strict: key K ran out at chunk C".
+  const std::string& end_reason() const { return end_reason_; }
+
+ private:
+  std::vector<PlanSegment> segments_;
+  std::vector<PlanEntry> entries_;
+  std::vector<int64_t> exhausted_at_, delivered_;
+  int64_t num_chunks_ = 0;
+  std::string end_reason_;
+};
+
+}  // namespace mixtera::chunk

@@ -1,0 +1,117 @@
+#include "chunk/plan.h"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+namespace mixtera::chunk {
+namespace {
+
+// Per chunk, the count of every key (0 when absent), spelled out from the segments.
+std::vector<std::vector<int64_t>> CountsPerChunk(const Plan& plan, size_t num_keys) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& seg : plan.segments()) {
+    std::vector<int64_t> counts(num_keys, 0);
+    for (uint32_t e = seg.entry_begin; e < seg.entry_end; ++e) {
+      counts[plan.entries()[e].key] = plan.entries()[e].count;
+    }
+    for (int64_t i = 0; i < seg.num_chunks; ++i) out.push_back(counts);
+  }
+  return out;
+}
+
+using Counts = std::vector<std::vector<int64_t>>;
+
+TEST(Plan, StrictStopsAtTheFirstChunkAKeyCannotFill) {
+  // 50/30/20 samples, weights 0.4/0.4/0.2, chunk 10: 4/4/2 per chunk; the second key has
+  // 30 samples = 7 chunks of 4 (28), so chunk 7 cannot be filled and the stream ends.
+  Plan plan = Plan::Build({50, 30, 20}, {{0, {0.4, 0.4, 0.2}}}, 10, /*strict=*/true);
+  EXPECT_EQ(plan.num_chunks(), 7);
+  EXPECT_EQ(CountsPerChunk(plan, 3), Counts(7, {4, 4, 2}));
+  EXPECT_EQ(plan.exhausted_at(), (std::vector<int64_t>{-1, -1, -1}));  // all have data left
+  EXPECT_EQ(plan.delivered(), (std::vector<int64_t>{28, 28, 14}));
+  EXPECT_NE(plan.end_reason().find("strict"), std::string::npos);
+}
+
+TEST(Plan, BestEffortReallocatesTheMissingShareAndDeliversEverything) {
+  // Same data, best effort. Chunks 0-6: 4/4/2 (positions then 28/28/14).
+  // Chunk 7: the second key has 2 left -> takes 2, deficit 2, split by largest remainder of
+  //   the other keys' counts 4 and 2: 2*4/6 = 1.33, 2*2/6 = 0.67 -> 1 and 0, the leftover
+  //   unit goes to the larger remainder (0.67) -> +1/+1 -> 5/2/3.
+  // Chunk 8: keys 0 and 2 remain (17 and 3 left), weights 0.4/0.2 -> 6.67/3.33 -> 7/3.
+  // Chunk 9: only key 0 remains with 10 left -> 10/0/0. Total 100 = all data.
+  Plan plan = Plan::Build({50, 30, 20}, {{0, {0.4, 0.4, 0.2}}}, 10, /*strict=*/false);
+  Counts expected(7, {4, 4, 2});
+  expected.push_back({5, 2, 3});
+  expected.push_back({7, 0, 3});
+  expected.push_back({10, 0, 0});
+  EXPECT_EQ(CountsPerChunk(plan, 3), expected);
+  EXPECT_EQ(plan.delivered(), (std::vector<int64_t>{50, 30, 20}));
+  EXPECT_EQ(plan.exhausted_at(), (std::vector<int64_t>{9, 7, 8}));
+  EXPECT_FALSE(plan.segments().back().partial);
+}
+
+TEST(Plan, OnlyTheLastChunkIsPartial) {
+  // Weights 0.999/0.001, chunk 10: counts 10/0 (9.99 -> 9 plus the larger remainder).
+  // Chunks 0-1 take 20 of key 0's 25. Chunk 2: key 0 gives its last 5; the only key with
+  // data left has count 0, so the deficit is split by remaining data: key 1 gives 5.
+  // Chunk 3: key 1 alone (2 left) -> a partial chunk of 2, the end.
+  Plan plan = Plan::Build({25, 7}, {{0, {0.999, 0.001}}}, 10, /*strict=*/false);
+  EXPECT_EQ(CountsPerChunk(plan, 2), (Counts{{10, 0}, {10, 0}, {5, 5}, {0, 2}}));
+  EXPECT_TRUE(plan.segments().back().partial);
+  for (size_t i = 0; i + 1 < plan.segments().size(); ++i) EXPECT_FALSE(plan.segments()[i].partial);
+  EXPECT_EQ(plan.delivered(), (std::vector<int64_t>{25, 7}));
+}
+
+TEST(Plan, ScheduleSwitchesAtItsChunkAndKeepsPositions) {
+  // Key 0 alone for chunks 0-2, then key 1 alone; key 1 has 100 samples = 10 chunks.
+  Plan plan = Plan::Build({100, 100}, {{0, {1, 0}}, {3, {0, 1}}}, 10, /*strict=*/true);
+  EXPECT_EQ(plan.num_chunks(), 13);
+  EXPECT_EQ(plan.SegmentOf(2).mixture_id, 0);
+  EXPECT_EQ(plan.SegmentOf(3).mixture_id, 1);
+  EXPECT_EQ(plan.SegmentOf(12).mixture_id, 1);
+  EXPECT_EQ(plan.delivered(), (std::vector<int64_t>{30, 100}));
+  // Back to key 0 at chunk 5: it continues at position 30, not 0.
+  Plan back = Plan::Build({100, 100}, {{0, {1, 0}}, {3, {0, 1}}, {5, {1, 0}}}, 10, true);
+  const auto& seg = back.SegmentOf(5);
+  EXPECT_EQ(back.entries()[seg.entry_begin].start, 30);
+  EXPECT_EQ(back.num_chunks(), 5 + 7);
+}
+
+TEST(Plan, CountsAlwaysSumToChunkSizeExceptTheLast) {
+  // Random supplies and weights: every chunk but a final partial one is exactly full, and
+  // best effort delivers every sample of every key with weight.
+  uint64_t state = 12345;
+  auto next = [&]() {
+    return (state = state * 6364136223846793005ull + 1442695040888963407ull) >> 33;
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    const size_t K = 1 + next() % 6;
+    std::vector<int64_t> supply(K);
+    std::vector<double> weights(K);
+    for (size_t k = 0; k < K; ++k) {
+      supply[k] = static_cast<int64_t>(next() % 500);
+      weights[k] = static_cast<double>(next() % 100);
+    }
+    if (std::accumulate(weights.begin(), weights.end(), 0.0) == 0) weights[0] = 1;
+    const int64_t chunk = 1 + static_cast<int64_t>(next() % 64);
+    Plan plan = Plan::Build(supply, {{0, weights}}, chunk, /*strict=*/false);
+    const auto per_chunk = CountsPerChunk(plan, K);
+    ASSERT_EQ(static_cast<int64_t>(per_chunk.size()), plan.num_chunks());
+    for (size_t c = 0; c < per_chunk.size(); ++c) {
+      const int64_t sum = std::accumulate(per_chunk[c].begin(), per_chunk[c].end(), int64_t{0});
+      if (c + 1 < per_chunk.size()) {
+        ASSERT_EQ(sum, chunk) << "trial " << trial << " chunk " << c;
+      } else {
+        ASSERT_LE(sum, chunk);
+        ASSERT_GT(sum, 0);
+      }
+    }
+    for (size_t k = 0; k < K; ++k) {
+      ASSERT_EQ(plan.delivered()[k], weights[k] > 0 ? supply[k] : 0) << "trial " << trial;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mixtera::chunk

@@ -1,0 +1,402 @@
+#include "index/chunker_index.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <numeric>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "index/elias_fano.h"
+
+namespace mixtera::index {
+namespace {
+
+constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '1'};
+constexpr uint8_t kRanges = 0;
+constexpr uint8_t kSet = 1;
+// One run stored inline in the entry: entry_data = first sample, entry_aux unused.
+constexpr uint8_t kSingleRun = 2;
+
+// File header: magic, then these counts (all uint64, little endian as in memory).
+struct Header {
+  char magic[8];
+  uint64_t num_components;
+  uint64_t num_entries;
+  uint64_t num_ranges;
+  uint64_t num_words;
+  uint64_t num_samples;
+};
+
+size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
+
+// The sections in file order, with their element sizes and counts.
+struct Section {
+  size_t element_size;
+  uint64_t count;
+};
+std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w) {
+  return {{8, c + 1}, {8, e + 1}, {8, e}, {4, e}, {4, e}, {1, e}, {4, r}, {4, r}, {4, r}, {8, w}};
+}
+
+}  // namespace
+
+// Owns the bytes the views point into: either vectors from the builder or a mapping.
+struct ChunkerIndex::Storage {
+  std::vector<uint64_t> component_entry_begin, entry_position, entry_data, words;
+  std::vector<uint32_t> entry_file, entry_aux, range_begin, range_end, range_offset;
+  std::vector<uint8_t> entry_kind;
+  void* map = nullptr;
+  size_t map_size = 0;
+  ~Storage() {
+    if (map != nullptr) munmap(map, map_size);
+  }
+};
+
+ChunkerIndex::ChunkerIndex() : storage_(std::make_unique<Storage>()) {}
+ChunkerIndex::~ChunkerIndex() = default;
+
+int64_t ChunkerIndex::component_size(int64_t c) const {
+  return static_cast<int64_t>(entry_position_[component_entry_begin_[c + 1]] -
+                              entry_position_[component_entry_begin_[c]]);
+}
+
+int64_t ChunkerIndex::num_set_samples() const {
+  int64_t n = 0;
+  for (uint64_t e = 0; e < num_entries_; ++e) {
+    if (entry_kind_[e] == kSet)
+      n += static_cast<int64_t>(entry_position_[e + 1] - entry_position_[e]);
+  }
+  return n;
+}
+
+int64_t ChunkerIndex::bytes() const {
+  size_t total = 0;
+  for (const auto& s : SectionsOf(num_components_, num_entries_, num_ranges_, num_words_)) {
+    total += Align8(s.element_size * s.count);
+  }
+  return static_cast<int64_t>(total);
+}
+
+void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
+                           std::vector<SampleRange>* out) const {
+  MIXTERA_CHECK(c >= 0 && static_cast<uint64_t>(c) < num_components_);
+  MIXTERA_CHECK(0 <= begin && begin <= end && end <= component_size(c));
+  if (begin == end) return;
+  const uint64_t e_first = component_entry_begin_[c];
+  const uint64_t e_last = component_entry_begin_[c + 1];
+  const uint64_t base = entry_position_[e_first];
+  uint64_t g = base + static_cast<uint64_t>(begin);
+  const uint64_t g_end = base + static_cast<uint64_t>(end);
+  // The entry holding position g: the last entry whose start is <= g.
+  uint64_t e = static_cast<uint64_t>(
+      std::upper_bound(entry_position_ + e_first, entry_position_ + e_last, g) - entry_position_ -
+      1);
+  auto emit = [out](uint32_t file, uint32_t b, uint32_t en) {
+    if (!out->empty() && out->back().file_index == file && out->back().end == b) {
+      out->back().end = en;
+    } else {
+      out->push_back({file, b, en});
+    }
+  };
+  while (g < g_end) {
+    const uint64_t entry_end = entry_position_[e + 1];
+    const uint64_t local = g - entry_position_[e];
+    const uint64_t take = std::min(entry_end, g_end) - g;
+    const uint32_t file = entry_file_[e];
+    if (entry_kind_[e] == kSingleRun) {
+      const uint32_t b = static_cast<uint32_t>(entry_data_[e] + local);
+      emit(file, b, b + static_cast<uint32_t>(take));
+    } else if (entry_kind_[e] == kRanges) {
+      const uint64_t r0 = entry_data_[e];
+      const uint64_t r1 = r0 + entry_aux_[e];
+      uint64_t r = static_cast<uint64_t>(
+          std::upper_bound(range_offset_ + r0, range_offset_ + r1, static_cast<uint32_t>(local)) -
+          range_offset_ - 1);
+      uint64_t pos = local;
+      uint64_t left = take;
+      while (left > 0) {
+        const uint64_t within = pos - range_offset_[r];
+        const uint64_t avail = (range_end_[r] - range_begin_[r]) - within;
+        const uint64_t n = std::min(avail, left);
+        const uint32_t b = range_begin_[r] + static_cast<uint32_t>(within);
+        emit(file, b, b + static_cast<uint32_t>(n));
+        left -= n;
+        pos += n;
+        ++r;
+      }
+    } else {
+      EliasFanoView set(words_ + entry_data_[e], entry_end - entry_position_[e], entry_aux_[e]);
+      set.Decode(local, take, [&](uint64_t v) {
+        emit(file, static_cast<uint32_t>(v), static_cast<uint32_t>(v + 1));
+      });
+    }
+    g += take;
+    ++e;
+  }
+}
+
+std::vector<std::pair<uint32_t, int64_t>> ChunkerIndex::ComponentFiles(int64_t c) const {
+  std::vector<std::pair<uint32_t, int64_t>> files;
+  for (uint64_t e = component_entry_begin_[c]; e < component_entry_begin_[c + 1]; ++e) {
+    files.emplace_back(entry_file_[e],
+                       static_cast<int64_t>(entry_position_[e + 1] - entry_position_[e]));
+  }
+  return files;
+}
+
+Status ChunkerIndex::Save(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr)
+    return Status::IOError(StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  Header h{};
+  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+  h.num_components = num_components_;
+  h.num_entries = num_entries_;
+  h.num_ranges = num_ranges_;
+  h.num_words = num_words_;
+  h.num_samples = num_samples_;
+  bool ok = std::fwrite(&h, sizeof(h), 1, f) == 1;
+  const void* arrays[] = {
+      component_entry_begin_, entry_position_, entry_data_,   entry_file_, entry_aux_, entry_kind_,
+      range_begin_,           range_end_,      range_offset_, words_};
+  const auto sections = SectionsOf(num_components_, num_entries_, num_ranges_, num_words_);
+  static const char kZeros[8] = {};
+  for (size_t i = 0; i < sections.size() && ok; ++i) {
+    const size_t n = sections[i].element_size * sections[i].count;
+    if (n > 0) ok = std::fwrite(arrays[i], 1, n, f) == n;
+    const size_t pad = Align8(n) - n;
+    if (ok && pad > 0) ok = std::fwrite(kZeros, 1, pad, f) == pad;
+  }
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Status::IOError(StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<ChunkerIndex>> ChunkerIndex::Load(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Status::IOError(StrCat("cannot stat ", path, ": ", std::strerror(errno)));
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size < sizeof(Header)) {
+    ::close(fd);
+    return Status::Corruption(StrCat(path, ": not a Mixtera index (", size, " bytes)"));
+  }
+  void* map = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED)
+    return Status::IOError(StrCat("cannot map ", path, ": ", std::strerror(errno)));
+  std::unique_ptr<ChunkerIndex> index(new ChunkerIndex());
+  index->storage_->map = map;
+  index->storage_->map_size = size;
+  MIXTERA_RETURN_IF_ERROR(index->Bind(static_cast<const uint8_t*>(map), size, path));
+  return index;
+}
+
+Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& origin) {
+  Header h;
+  std::memcpy(&h, data, sizeof(h));
+  if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) {
+    return Status::Corruption(StrCat(origin, ": not a Mixtera index (bad magic)"));
+  }
+  const auto sections = SectionsOf(h.num_components, h.num_entries, h.num_ranges, h.num_words);
+  size_t offset = sizeof(Header);
+  const void* ptrs[10];
+  for (size_t i = 0; i < sections.size(); ++i) {
+    // Guard the multiplication against absurd counts from a corrupt header.
+    if (sections[i].count > size) {
+      return Status::Corruption(StrCat(origin, ": index truncated or corrupt"));
+    }
+    const size_t n = sections[i].element_size * sections[i].count;
+    if (offset + n > size) return Status::Corruption(StrCat(origin, ": index truncated"));
+    ptrs[i] = data + offset;
+    offset += Align8(n);
+  }
+  if (offset != size) return Status::Corruption(StrCat(origin, ": index has trailing bytes"));
+  num_components_ = h.num_components;
+  num_entries_ = h.num_entries;
+  num_ranges_ = h.num_ranges;
+  num_words_ = h.num_words;
+  num_samples_ = h.num_samples;
+  component_entry_begin_ = static_cast<const uint64_t*>(ptrs[0]);
+  entry_position_ = static_cast<const uint64_t*>(ptrs[1]);
+  entry_data_ = static_cast<const uint64_t*>(ptrs[2]);
+  entry_file_ = static_cast<const uint32_t*>(ptrs[3]);
+  entry_aux_ = static_cast<const uint32_t*>(ptrs[4]);
+  entry_kind_ = static_cast<const uint8_t*>(ptrs[5]);
+  range_begin_ = static_cast<const uint32_t*>(ptrs[6]);
+  range_end_ = static_cast<const uint32_t*>(ptrs[7]);
+  range_offset_ = static_cast<const uint32_t*>(ptrs[8]);
+  words_ = static_cast<const uint64_t*>(ptrs[9]);
+  // Cheap consistency checks so a corrupt file fails here, not with a wild read later.
+  if (component_entry_begin_[0] != 0 || component_entry_begin_[num_components_] != num_entries_ ||
+      entry_position_[0] != 0 || entry_position_[num_entries_] != num_samples_) {
+    return Status::Corruption(StrCat(origin, ": index tables are inconsistent"));
+  }
+  for (uint64_t c = 0; c < num_components_; ++c) {
+    if (component_entry_begin_[c] > component_entry_begin_[c + 1]) {
+      return Status::Corruption(StrCat(origin, ": index tables are inconsistent"));
+    }
+  }
+  for (uint64_t e = 0; e < num_entries_; ++e) {
+    const uint64_t count = entry_position_[e + 1] - entry_position_[e];
+    const bool bad_ranges = entry_kind_[e] == kRanges &&
+                            (entry_data_[e] + entry_aux_[e] > num_ranges_ || entry_aux_[e] == 0);
+    const bool bad_set =
+        entry_kind_[e] == kSet &&
+        (entry_data_[e] + EliasFanoLayout(count, entry_aux_[e]).total_words() > num_words_);
+    const bool bad_run = entry_kind_[e] == kSingleRun && entry_data_[e] + count >= UINT32_MAX;
+    if (entry_position_[e + 1] < entry_position_[e] || entry_kind_[e] > kSingleRun || bad_ranges ||
+        bad_run || bad_set || count == 0) {
+      return Status::Corruption(StrCat(origin, ": index entry ", e, " is inconsistent"));
+    }
+  }
+  return Status::OK();
+}
+
+ChunkerIndexBuilder::ChunkerIndexBuilder() = default;
+ChunkerIndexBuilder::~ChunkerIndexBuilder() = default;
+
+int64_t ChunkerIndexBuilder::AddComponent() {
+  component_sizes_.push_back(0);
+  entries_.emplace_back();
+  runs_.emplace_back();
+  return num_components_++;
+}
+
+void ChunkerIndexBuilder::BeginFile(uint32_t file_index) {
+  MIXTERA_CHECK(!in_file_);
+  MIXTERA_CHECK(!have_file_ || file_index > file_index_);
+  in_file_ = true;
+  have_file_ = true;
+  file_index_ = file_index;
+}
+
+void ChunkerIndexBuilder::AddRun(int64_t component, uint32_t begin, uint32_t end) {
+  MIXTERA_CHECK(in_file_ && begin < end && end < UINT32_MAX);
+  auto& runs = runs_[component];
+  if (runs.empty()) {
+    touched_.push_back(component);
+  } else {
+    MIXTERA_CHECK(begin >= runs.back().end);
+    if (begin == runs.back().end) {
+      runs.back().end = end;
+      return;
+    }
+  }
+  runs.push_back({begin, end});
+}
+
+void ChunkerIndexBuilder::FlushComponent(int64_t c) {
+  auto& runs = runs_[c];
+  uint64_t count = 0;
+  for (const Run& r : runs) count += r.end - r.begin;
+  const uint64_t universe = runs.back().end;
+  const uint64_t range_bytes = 12 * runs.size();
+  const uint64_t set_bytes = 8 * EliasFanoLayout(count, universe).total_words();
+  Entry entry{};
+  entry.file = file_index_;
+  entry.count = count;
+  if (runs.size() == 1) {
+    entry.kind = kSingleRun;
+    entry.data = runs[0].begin;
+    entry.aux = 0;
+  } else if (range_bytes <= set_bytes) {
+    entry.kind = kRanges;
+    entry.aux = static_cast<uint32_t>(runs.size());
+    entry.data = range_begin_.size();
+    uint32_t offset = 0;
+    for (const Run& r : runs) {
+      range_begin_.push_back(r.begin);
+      range_end_.push_back(r.end);
+      range_offset_.push_back(offset);
+      offset += r.end - r.begin;
+    }
+  } else {
+    entry.kind = kSet;
+    entry.aux = static_cast<uint32_t>(universe);
+    entry.data = words_.size();
+    scratch_.clear();
+    for (const Run& r : runs) {
+      for (uint32_t v = r.begin; v < r.end; ++v) scratch_.push_back(v);
+    }
+    EliasFanoEncode(scratch_, universe, &words_);
+  }
+  entries_[c].push_back(entry);
+  component_sizes_[c] += static_cast<int64_t>(count);
+  runs.clear();
+}
+
+void ChunkerIndexBuilder::EndFile() {
+  MIXTERA_CHECK(in_file_);
+  for (int64_t c : touched_) FlushComponent(c);
+  touched_.clear();
+  in_file_ = false;
+}
+
+std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int64_t>& order) {
+  MIXTERA_CHECK(!in_file_ && static_cast<int64_t>(order.size()) == num_components_);
+  std::unique_ptr<ChunkerIndex> index(new ChunkerIndex());
+  auto& s = *index->storage_;
+  uint64_t num_entries = 0;
+  for (const auto& v : entries_) num_entries += v.size();
+  s.component_entry_begin.reserve(order.size() + 1);
+  s.entry_position.reserve(num_entries + 1);
+  s.entry_data.reserve(num_entries);
+  s.entry_file.reserve(num_entries);
+  s.entry_aux.reserve(num_entries);
+  s.entry_kind.reserve(num_entries);
+  std::vector<bool> seen(order.size(), false);
+  uint64_t position = 0;
+  for (int64_t old : order) {
+    MIXTERA_CHECK(old >= 0 && old < num_components_ && !seen[old]);
+    seen[old] = true;
+    s.component_entry_begin.push_back(s.entry_file.size());
+    for (const Entry& e : entries_[old]) {
+      s.entry_position.push_back(position);
+      s.entry_data.push_back(e.data);
+      s.entry_file.push_back(e.file);
+      s.entry_aux.push_back(e.aux);
+      s.entry_kind.push_back(e.kind);
+      position += e.count;
+    }
+    std::vector<Entry>().swap(entries_[old]);
+  }
+  s.component_entry_begin.push_back(s.entry_file.size());
+  s.entry_position.push_back(position);
+  s.range_begin = std::move(range_begin_);
+  s.range_end = std::move(range_end_);
+  s.range_offset = std::move(range_offset_);
+  s.words = std::move(words_);
+  index->num_components_ = order.size();
+  index->num_entries_ = num_entries;
+  index->num_ranges_ = s.range_begin.size();
+  index->num_words_ = s.words.size();
+  index->num_samples_ = position;
+  index->component_entry_begin_ = s.component_entry_begin.data();
+  index->entry_position_ = s.entry_position.data();
+  index->entry_data_ = s.entry_data.data();
+  index->entry_file_ = s.entry_file.data();
+  index->entry_aux_ = s.entry_aux.data();
+  index->entry_kind_ = s.entry_kind.data();
+  index->range_begin_ = s.range_begin.data();
+  index->range_end_ = s.range_end.data();
+  index->range_offset_ = s.range_offset.data();
+  index->words_ = s.words.data();
+  return index;
+}
+
+}  // namespace mixtera::index

@@ -1,0 +1,152 @@
+// ChunkerIndex: for every component of a query (a distinct combination of grouping
+// property values, DESIGN.md §3.4), the matching samples of every file, in file order.
+//
+// Each component is a *stream*: its samples ordered by (file index, sample id). Position p
+// of component c is its p-th sample; Extract() turns any position interval into maximal
+// sample ranges by random access (binary search, then decoding), so chunk k can be computed
+// without walking the earlier chunks.
+//
+// Storage is columnar and flat (struct of arrays, no string keys): per (component, file)
+// pair an entry holding either sorted disjoint ranges (when samples come in runs) or an
+// Elias-Fano set of sample ids (when runs are short), whichever is smaller; a pair with one
+// run keeps it inline. Memory is about 25 bytes per entry plus 12 per further range for
+// clustered data, and below 2 bytes per sample for
+// fully interleaved data. The same layout is the on-disk format (docs/job_format.md), so a
+// saved index is used in place from an mmap.
+//
+// Component keys (the property values) are not stored here: the caller numbers components
+// (see ChunkerIndexBuilder::Finish) and keeps their keys.
+//
+// Thread safety: a finished index is immutable; concurrent readers are safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mixtera/result.h"
+
+namespace mixtera::index {
+
+// Samples [begin, end) of the file at `file_index` in the job's file table.
+struct SampleRange {
+  uint32_t file_index = 0;
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  bool operator==(const SampleRange& o) const = default;
+};
+
+class ChunkerIndex {
+ public:
+  ChunkerIndex(const ChunkerIndex&) = delete;
+  ChunkerIndex& operator=(const ChunkerIndex&) = delete;
+  ~ChunkerIndex();
+
+  // Maps a file written by Save(). Errors: IOError (cannot open/map), Corruption (bad
+  // magic, truncated, or inconsistent sizes), naming the path.
+  static Result<std::unique_ptr<ChunkerIndex>> Load(const std::string& path);
+  // Writes the index to `path` (replacing it). Errors: IOError naming the path.
+  Status Save(const std::string& path) const;
+
+  int64_t num_components() const { return static_cast<int64_t>(num_components_); }
+  int64_t num_samples() const { return static_cast<int64_t>(num_samples_); }
+  // Samples of component c.
+  int64_t component_size(int64_t c) const;
+  // (component, file) entries; runs stored as ranges; samples stored as Elias-Fano sets.
+  int64_t num_entries() const { return static_cast<int64_t>(num_entries_); }
+  int64_t num_ranges() const { return static_cast<int64_t>(num_ranges_); }
+  int64_t num_set_samples() const;
+  // Bytes of the arrays (what Save writes, less the header).
+  int64_t bytes() const;
+
+  // Appends to *out the samples at positions [begin, end) of component c's stream, as
+  // maximal ranges in stream order (a range adjacent to out->back() in the same file is
+  // merged into it). Requires 0 <= begin <= end <= component_size(c).
+  void Extract(int64_t c, int64_t begin, int64_t end, std::vector<SampleRange>* out) const;
+
+  // The files that hold samples of component c, with how many: (file_index, count), in
+  // file order.
+  std::vector<std::pair<uint32_t, int64_t>> ComponentFiles(int64_t c) const;
+
+ private:
+  friend class ChunkerIndexBuilder;
+  struct Storage;
+  ChunkerIndex();
+  Status Bind(const uint8_t* data, size_t size, const std::string& origin);
+
+  std::unique_ptr<Storage> storage_;
+  uint64_t num_components_ = 0, num_entries_ = 0, num_ranges_ = 0, num_words_ = 0;
+  uint64_t num_samples_ = 0;
+  // Views into storage_ (see docs/job_format.md for their meaning).
+  const uint64_t* component_entry_begin_ = nullptr;  // [C + 1]
+  const uint64_t* entry_position_ = nullptr;         // [E + 1] global stream positions
+  const uint64_t* entry_data_ = nullptr;             // [E] first range / first word
+  const uint32_t* entry_file_ = nullptr;             // [E]
+  const uint32_t* entry_aux_ = nullptr;              // [E] range count, or set universe
+  const uint8_t* entry_kind_ = nullptr;     // [E] 0 = ranges, 1 = Elias-Fano set, 2 = one run
+  const uint32_t* range_begin_ = nullptr;   // [R]
+  const uint32_t* range_end_ = nullptr;     // [R]
+  const uint32_t* range_offset_ = nullptr;  // [R] position of the range in its entry
+  const uint64_t* words_ = nullptr;         // [W] Elias-Fano blocks
+};
+
+// Builds an index file by file. Not thread-safe.
+//
+//   ChunkerIndexBuilder b;
+//   int64_t c = b.AddComponent();
+//   b.BeginFile(0); b.AddRun(c, 10, 20); b.EndFile();
+//   auto index = b.Finish({0});
+class ChunkerIndexBuilder {
+ public:
+  ChunkerIndexBuilder();
+  ~ChunkerIndexBuilder();
+
+  // Returns the next component id (0, 1, ...).
+  int64_t AddComponent();
+  int64_t num_components() const { return num_components_; }
+
+  // Files must be begun in strictly increasing file_index order, one at a time.
+  void BeginFile(uint32_t file_index);
+  // Adds samples [begin, end) of the current file to `component`. Per component, runs
+  // must be added in increasing order and must not overlap (adjacent runs are merged).
+  void AddRun(int64_t component, uint32_t begin, uint32_t end);
+  void EndFile();
+
+  // The finished index with components renumbered: component i of the index is the
+  // builder's component order[i]; `order` must be a permutation of [0, num_components()).
+  // The builder is spent afterwards.
+  std::unique_ptr<ChunkerIndex> Finish(const std::vector<int64_t>& order);
+
+  // Samples added so far to component c (builder numbering).
+  int64_t component_size(int64_t c) const { return component_sizes_[c]; }
+
+ private:
+  struct Run {
+    uint32_t begin, end;
+  };
+  struct Entry {
+    uint8_t kind;
+    uint32_t file;
+    uint32_t aux;
+    uint64_t data;
+    uint64_t count;
+  };
+  void FlushComponent(int64_t c);
+
+  int64_t num_components_ = 0;
+  std::vector<int64_t> component_sizes_;
+  // Entries per component in file order (builder numbering).
+  std::vector<std::vector<Entry>> entries_;
+  std::vector<uint32_t> range_begin_, range_end_, range_offset_;
+  std::vector<uint64_t> words_;
+  // The current file's runs per component, and the components it touched.
+  bool in_file_ = false;
+  uint32_t file_index_ = 0;
+  bool have_file_ = false;
+  std::vector<std::vector<Run>> runs_;
+  std::vector<int64_t> touched_;
+  std::vector<uint32_t> scratch_;
+};
+
+}  // namespace mixtera::index

@@ -1,0 +1,154 @@
+#include "index/chunker_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <vector>
+
+#include "testing/test_util.h"
+
+namespace mixtera::index {
+namespace {
+
+// A component's stream spelled out sample by sample: (file, sample id) in stream order.
+using Stream = std::vector<std::pair<uint32_t, uint32_t>>;
+
+// Expands ranges into samples, so results can be compared with a plain model.
+Stream Expand(const std::vector<SampleRange>& ranges) {
+  Stream s;
+  for (const auto& r : ranges) {
+    for (uint32_t v = r.begin; v < r.end; ++v) s.emplace_back(r.file_index, v);
+  }
+  return s;
+}
+
+// Builds an index over `files` files where each sample belongs to a random component (or
+// to none), with a given probability of continuing the previous sample's component, and
+// returns the model streams (in builder numbering).
+std::unique_ptr<ChunkerIndex> BuildRandom(int num_components, int files, double stickiness,
+                                          std::mt19937_64& rng, std::vector<Stream>* model,
+                                          const std::vector<int64_t>& order) {
+  ChunkerIndexBuilder b;
+  for (int c = 0; c < num_components; ++c) EXPECT_EQ(b.AddComponent(), c);
+  model->assign(num_components, {});
+  int current = 0;
+  for (int f = 0; f < files; ++f) {
+    if (rng() % 4 == 0) continue;  // some files have no matches at all
+    const uint32_t file = static_cast<uint32_t>(f * 3);
+    b.BeginFile(file);
+    const uint32_t n = static_cast<uint32_t>(rng() % 3000);
+    for (uint32_t s = 0; s < n; ++s) {
+      if (std::uniform_real_distribution<double>(0, 1)(rng) > stickiness) {
+        current = static_cast<int>(rng() % (num_components + 1)) - 1;  // -1: not matching
+      }
+      if (current < 0) continue;
+      b.AddRun(current, s, s + 1);
+      (*model)[current].emplace_back(file, s);
+    }
+    b.EndFile();
+  }
+  return b.Finish(order);
+}
+
+void CheckAgainstModel(const ChunkerIndex& index, const std::vector<Stream>& model,
+                       const std::vector<int64_t>& order, std::mt19937_64& rng) {
+  int64_t total = 0;
+  for (size_t c = 0; c < order.size(); ++c) {
+    const Stream& expected = model[order[c]];
+    ASSERT_EQ(index.component_size(c), static_cast<int64_t>(expected.size()));
+    total += index.component_size(c);
+    std::vector<SampleRange> all;
+    index.Extract(c, 0, index.component_size(c), &all);
+    ASSERT_EQ(Expand(all), expected);
+    for (size_t i = 1; i < all.size(); ++i) {
+      // Maximal: two output ranges of the same file never touch.
+      ASSERT_FALSE(all[i - 1].file_index == all[i].file_index && all[i - 1].end == all[i].begin);
+    }
+    for (int t = 0; t < 50 && !expected.empty(); ++t) {
+      const int64_t b = static_cast<int64_t>(rng() % expected.size());
+      const int64_t e = b + static_cast<int64_t>(rng() % (expected.size() - b + 1));
+      std::vector<SampleRange> part;
+      index.Extract(c, b, e, &part);
+      ASSERT_EQ(Expand(part), Stream(expected.begin() + b, expected.begin() + e));
+    }
+  }
+  EXPECT_EQ(index.num_samples(), total);
+}
+
+TEST(ChunkerIndex, RandomAccessMatchesModelForClusteredAndInterleavedData) {
+  std::mt19937_64 rng(42);
+  for (double stickiness : {0.0, 0.5, 0.99, 0.9999}) {
+    std::vector<Stream> model;
+    std::vector<int64_t> order = {3, 0, 4, 1, 2};
+    auto index = BuildRandom(5, 12, stickiness, rng, &model, order);
+    CheckAgainstModel(*index, model, order, rng);
+    // Each storage kind is exercised: sets for interleaved data, range lists for runs.
+    if (stickiness == 0.0) {
+      EXPECT_GT(index->num_set_samples(), 0);
+    }
+    if (stickiness == 0.99) {
+      EXPECT_GT(index->num_ranges(), 0);
+    }
+  }
+}
+
+TEST(ChunkerIndex, SaveLoadRoundTripAndCorruption) {
+  mixtera::testing::TempDir dir;
+  std::mt19937_64 rng(5);
+  std::vector<Stream> model;
+  std::vector<int64_t> order = {1, 0, 2};
+  auto built = BuildRandom(3, 8, 0.7, rng, &model, order);
+  const std::string path = dir.path() + "/index.bin";
+  ASSERT_OK(built->Save(path));
+  ASSERT_OK_AND_ASSIGN(auto loaded, ChunkerIndex::Load(path));
+  EXPECT_EQ(loaded->bytes(), built->bytes());
+  CheckAgainstModel(*loaded, model, order, rng);
+
+  // Truncated file.
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream out(dir.path() + "/short.bin", std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 16));
+  }
+  auto truncated = ChunkerIndex::Load(dir.path() + "/short.bin");
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(truncated.status().message().find("short.bin"), std::string::npos);
+  // Not an index at all.
+  {
+    std::ofstream out(dir.path() + "/text.bin");
+    out << "this is not an index, just some text of sufficient length to have a header";
+  }
+  auto text = ChunkerIndex::Load(dir.path() + "/text.bin");
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().code(), StatusCode::kCorruption);
+  auto missing = ChunkerIndex::Load(dir.path() + "/missing.bin");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kIOError);
+}
+
+TEST(ChunkerIndex, FilesAndCounts) {
+  ChunkerIndexBuilder b;
+  const int64_t a = b.AddComponent(), c = b.AddComponent();
+  b.BeginFile(0);
+  b.AddRun(a, 0, 10);
+  b.AddRun(c, 10, 12);
+  b.AddRun(a, 12, 15);
+  b.EndFile();
+  b.BeginFile(2);
+  b.AddRun(c, 5, 6);
+  b.EndFile();
+  auto index = b.Finish({a, c});
+  EXPECT_EQ(index->component_size(0), 13);
+  EXPECT_EQ(index->component_size(1), 3);
+  EXPECT_EQ(index->ComponentFiles(1), (std::vector<std::pair<uint32_t, int64_t>>{{0, 2}, {2, 1}}));
+  std::vector<SampleRange> out;
+  index->Extract(0, 8, 12, &out);
+  EXPECT_EQ(out, (std::vector<SampleRange>{{0, 8, 10}, {0, 12, 14}}));
+}
+
+}  // namespace
+}  // namespace mixtera::index

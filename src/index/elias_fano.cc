@@ -1,0 +1,75 @@
+#include "index/elias_fano.h"
+
+#include <bit>
+
+#include "base/macros.h"
+
+namespace mixtera::index {
+namespace {
+constexpr uint64_t kSelectStride = 256;
+}  // namespace
+
+EliasFanoParams EliasFanoLayout(uint64_t n, uint64_t universe) {
+  EliasFanoParams p;
+  p.n = n;
+  p.universe = universe;
+  p.low_bits =
+      (universe > n && n > 0) ? static_cast<uint32_t>(std::bit_width(universe / n) - 1) : 0;
+  p.lower_words = (n * p.low_bits + 63) / 64;
+  const uint64_t upper_bits = n + (universe >> p.low_bits) + 1;
+  p.upper_words = (upper_bits + 63) / 64;
+  p.select_words = (n + kSelectStride - 1) / kSelectStride;
+  return p;
+}
+
+void EliasFanoEncode(const std::vector<uint32_t>& values, uint64_t universe,
+                     std::vector<uint64_t>* words) {
+  const EliasFanoParams p = EliasFanoLayout(values.size(), universe);
+  const size_t base = words->size();
+  words->resize(base + p.total_words(), 0);
+  uint64_t* lower = words->data() + base;
+  uint64_t* upper = lower + p.lower_words;
+  uint64_t* select = upper + p.upper_words;
+  const uint64_t low_mask = p.low_bits == 0 ? 0 : (uint64_t{1} << p.low_bits) - 1;
+  for (uint64_t i = 0; i < values.size(); ++i) {
+    const uint64_t x = values[i];
+    MIXTERA_CHECK(x < universe && (i == 0 || x > values[i - 1]));
+    if (p.low_bits > 0) {
+      const uint64_t bit = i * p.low_bits;
+      const uint64_t w = bit >> 6, off = bit & 63;
+      lower[w] |= (x & low_mask) << off;
+      if (off + p.low_bits > 64) lower[w + 1] |= (x & low_mask) >> (64 - off);
+    }
+    const uint64_t pos = (x >> p.low_bits) + i;
+    upper[pos >> 6] |= uint64_t{1} << (pos & 63);
+    if (i % kSelectStride == 0) select[i / kSelectStride] = pos;
+  }
+}
+
+EliasFanoView::EliasFanoView(const uint64_t* words, uint64_t n, uint64_t universe)
+    : p_(EliasFanoLayout(n, universe)),
+      lower_(words),
+      upper_(words + p_.lower_words),
+      select_(upper_ + p_.upper_words) {}
+
+uint64_t EliasFanoView::SelectUpperBit(uint64_t i) const {
+  // select_[s] is the upper-bit position of element s * stride; walk forward from there.
+  const uint64_t s = i / kSelectStride;
+  const uint64_t pos = select_[s];
+  uint64_t need = i - s * kSelectStride;
+  if (need == 0) return pos;
+  uint64_t w = pos >> 6;
+  const uint64_t off = pos & 63;
+  uint64_t word = off == 63 ? 0 : upper_[w] & (~uint64_t{0} << (off + 1));
+  while (true) {
+    const uint64_t ones = static_cast<uint64_t>(std::popcount(word));
+    if (ones >= need) {
+      for (uint64_t k = 1; k < need; ++k) word &= word - 1;
+      return (w << 6) + static_cast<uint64_t>(__builtin_ctzll(word));
+    }
+    need -= ones;
+    word = upper_[++w];
+  }
+}
+
+}  // namespace mixtera::index
