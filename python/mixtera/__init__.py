@@ -5,13 +5,20 @@
     client.register_dataset("web", "web.yaml")
 """
 
+from .args import QueryExecutionArgs
 from .client import MixteraClient
+from .mixture import (ArbitraryMixture, Component, DynamicMixture, HierarchicalStaticMixture,
+                      InferringMixture, Mixture, MixtureKey, MixtureNode, MixtureSchedule,
+                      ScheduleEntry, StaticMixture)
+from .query import Query
 from .errors import (AlreadyExistsError, CancelledError, CorruptionError, FailedPreconditionError,
                      InternalError, InvalidArgumentError, MixteraError, MixteraIOError,
                      NotFoundError, OutOfRangeError, UnavailableError, UnimplementedError)
 
 __all__ = [
-    "MixteraClient", "MixteraError", "InvalidArgumentError", "NotFoundError",
+    "MixteraClient", "Query", "QueryExecutionArgs", "MixtureKey", "Mixture", "StaticMixture",
+    "InferringMixture", "ArbitraryMixture", "HierarchicalStaticMixture", "MixtureNode", "Component",
+    "MixtureSchedule", "ScheduleEntry", "DynamicMixture", "MixteraError", "InvalidArgumentError", "NotFoundError",
     "AlreadyExistsError", "OutOfRangeError", "FailedPreconditionError", "UnavailableError",
     "CancelledError", "MixteraIOError", "CorruptionError", "UnimplementedError", "InternalError",
 ]

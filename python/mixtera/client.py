@@ -97,3 +97,59 @@ class MixteraClient:
     def verify(self, name: Optional[str] = None) -> Dict[str, Any]:
         """Reports files whose size or mtime changed since registration."""
         return json.loads(self._engine.verify_json(name))
+
+    # --- queries and jobs -------------------------------------------------------------
+
+    def execute_query(self, query: "Query", args: "QueryExecutionArgs") -> Dict[str, Any]:
+        """Executes ``query`` with ``args.mixture`` and materializes the job in the Mixtera
+        directory, so every process that streams it (DataLoader workers, other nodes) reads
+        the job files instead of the metadata store.
+
+        Returns the job summary (``num_samples``, ``num_chunks``, ``keys`` with their
+        samples per chunk, ``warnings``...). ``args.mixture`` may be None: an
+        ArbitraryMixture with chunk_size 1024. Raises AlreadyExistsError for a job id in use,
+        InvalidArgumentError for a bad query or mixture.
+        """
+        from .args import QueryExecutionArgs
+        from .mixture import ArbitraryMixture, Mixture
+        from .query import Query
+        if not isinstance(query, Query):
+            raise InvalidArgumentError(f"execute_query takes a mixtera.Query, got {type(query).__name__}")
+        if not isinstance(args, QueryExecutionArgs):
+            raise InvalidArgumentError("execute_query takes a mixtera.QueryExecutionArgs")
+        mix = args.mixture if args.mixture is not None else ArbitraryMixture(1024)
+        if isinstance(mix, Mixture):
+            mixture_json = mix.to_json()
+        elif isinstance(mix, Mapping):
+            mixture_json = json.dumps(dict(mix))
+        elif isinstance(mix, (str, os.PathLike)):
+            with open(os.fspath(mix), "r", encoding="utf-8") as f:
+                mixture_json = f.read()
+        else:
+            raise InvalidArgumentError(f"unsupported mixture {mix!r}")
+        if args.tokenizer is not None and not os.path.exists(os.fspath(args.tokenizer)):
+            from .errors import NotFoundError
+            raise NotFoundError(f"tokenizer file '{args.tokenizer}' does not exist")
+        summary = self._engine.execute_query(query.job_id, query.branches, mixture_json, args.dp_groups,
+                                             args.nodes_per_group, args.num_workers)
+        return json.loads(summary)
+
+    def get_chunk(self, job_id: str, index: int) -> Optional[Dict[str, Any]]:
+        """Chunk ``index`` of job ``job_id`` as plain data, by random access:
+        ``{"index", "mixture_id", "partial", "keys": [{"key", "key_id", "num_samples",
+        "ranges": [{"file", "begin", "end"}]}]}``; None after the last chunk. A dynamic
+        mixture whose decision for this chunk is pending raises UnavailableError (retry later).
+        """
+        reply = json.loads(self._engine.get_chunk_json(job_id, int(index)))
+        status = reply.pop("status")
+        if status == "end":
+            return None
+        if status == "not_yet":
+            from .errors import UnavailableError
+            raise UnavailableError(f"chunk {index} of job {job_id!r} is not decided yet")
+        return reply
+
+    def job_summary(self, job_id: str) -> Dict[str, Any]:
+        """The summary execute_query returned, for a job of this directory."""
+        return json.loads(self._engine.job_summary_json(job_id))
+

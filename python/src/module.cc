@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,7 +13,10 @@
 #include "base/strings.h"
 #include "engine/engine.h"
 #include "ingest/spec_parser.h"
+#include "mixture/mixture_parser.h"
 #include "parser_bridge.h"
+#include "query/predicate_json.h"
+#include "query/where_parser.h"
 #include "status_bridge.h"
 
 namespace py = pybind11;
@@ -105,6 +109,61 @@ class PyEngine {
                   StrJoin(changes, ","), "]}");
   }
 
+  // Executes a query: `branches` are (kind, text) pairs OR-ed together, kind "json" (the
+  // Python forms, query/predicate_json.h) or "where" (the text grammar). Returns the job
+  // summary as JSON.
+  std::string ExecuteQuery(const std::string& job_id,
+                           const std::vector<std::pair<std::string, std::string>>& branches,
+                           const std::string& mixture_json, int64_t dp_groups,
+                           int64_t nodes_per_group, int64_t num_workers) {
+    model::Predicate where;
+    std::vector<model::Predicate> parsed;
+    for (const auto& [kind, text] : branches) {
+      Result<model::Predicate> p = Status::Internal("unset");
+      if (kind == "json") {
+        p = query::PredicateFromJson(text);
+      } else if (kind == "where") {
+        p = query::ParseWhere(text);
+      } else {
+        p = Status::InvalidArgument(StrCat("unknown query branch kind '", kind, "'"));
+      }
+      parsed.push_back(ValueOrThrow(std::move(p)));
+    }
+    if (parsed.size() == 1) {
+      where = std::move(parsed[0]);
+    } else if (parsed.size() > 1) {
+      where.kind = model::Predicate::Kind::kOr;
+      where.children = std::move(parsed);
+    }
+    model::MixtureSpec spec = ValueOrThrow(mixture::ParseMixtureSpec(mixture_json, "mixture"));
+    chunk::Topology topology{dp_groups, nodes_per_group, std::max<int64_t>(1, num_workers)};
+    auto job = Locked([&] { return engine_->ExecuteQuery(job_id, where, spec, topology); });
+    std::string summary = engine::JobSummaryJson(*job);
+    for (const auto& w : job->definition().warnings) LogWarning(w);
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_[job_id] = std::move(job);
+    return summary;
+  }
+
+  // Chunk k of a job as JSON: {"status": "chunk", ...descriptor} | {"status": "not_yet"} |
+  // {"status": "end"}. Jobs of earlier sessions are opened from the directory.
+  std::string GetChunkJson(const std::string& job_id, int64_t k) {
+    chunk::Job* job = FindJob(job_id);
+    auto reply = [&] {
+      py::gil_scoped_release release;
+      return job->GetChunk(k);
+    }();
+    chunk::ChunkReply r = ValueOrThrow(std::move(reply));
+    if (r.status == chunk::ChunkStatus::kEnd) return "{\"status\":\"end\"}";
+    if (r.status == chunk::ChunkStatus::kNotYet) return "{\"status\":\"not_yet\"}";
+    std::string body = job->ChunkJson(r.chunk);
+    return "{\"status\":\"chunk\"," + body.substr(1);
+  }
+
+  std::string JobSummary(const std::string& job_id) {
+    return engine::JobSummaryJson(*FindJob(job_id));
+  }
+
   std::string dir() const { return engine_->dir(); }
 
  private:
@@ -123,6 +182,26 @@ class PyEngine {
     return ValueOrThrow(std::move(*result));
   }
 
+  chunk::Job* FindJob(const std::string& job_id) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = jobs_.find(job_id);
+      if (it != jobs_.end()) return it->second.get();
+    }
+    ThrowIfError(chunk::ValidateJobId(job_id));
+    Result<std::unique_ptr<chunk::Job>> job = Status::Internal("unset");
+    {
+      py::gil_scoped_release release;
+      job = chunk::Job::Open(engine_->JobDir(job_id));
+    }
+    auto opened = ValueOrThrow(std::move(job));
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& slot = jobs_[job_id];
+    if (slot == nullptr) slot = std::move(opened);
+    return slot.get();
+  }
+
+  std::map<std::string, std::unique_ptr<chunk::Job>> jobs_;
   std::unique_ptr<engine::Engine> engine_;
   // The engine is not thread-safe: calls from several Python threads take turns.
   std::mutex mu_;
@@ -142,5 +221,17 @@ PYBIND11_MODULE(_mixtera, m) {
       .def("dataset_info_json", &PyEngine::DatasetInfoJson, py::arg("name"))
       .def("remove_dataset", &PyEngine::RemoveDataset, py::arg("name"))
       .def("verify_json", &PyEngine::VerifyJson, py::arg("name") = py::none())
+      .def("execute_query", &PyEngine::ExecuteQuery, py::arg("job_id"), py::arg("branches"),
+           py::arg("mixture_json"), py::arg("dp_groups"), py::arg("nodes_per_group"),
+           py::arg("num_workers"))
+      .def("get_chunk_json", &PyEngine::GetChunkJson, py::arg("job_id"), py::arg("index"))
+      .def("job_summary_json", &PyEngine::JobSummary, py::arg("job_id"))
       .def_property_readonly("directory", &PyEngine::dir);
+  m.def(
+      "canonical_where",
+      [](const std::string& text) {
+        return mixtera::query::PredicateToString(
+            mixtera::python::ValueOrThrow(mixtera::query::ParseWhere(text)));
+      },
+      py::arg("text"), "The canonical text form of a where expression (raises on errors)");
 }

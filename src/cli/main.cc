@@ -10,6 +10,7 @@
 
 #include "base/logging.h"
 #include "base/strings.h"
+#include "cli/query_commands.h"
 #include "engine/engine.h"
 #include "ingest/spec_parser.h"
 
@@ -194,6 +195,31 @@ int main(int argc, char** argv) {
   verify->add_option("NAME", name, "dataset name (default: all)");
   verify->add_flag("--json", json, "print the report as JSON on stdout");
 
+  QueryCommand query_cmd;
+  auto* query = app.add_subcommand(
+      "query", "Dry run: the samples, components and (with --mixture) the chunk plan of a query");
+  query->add_option("DIR", query_cmd.dir, "Mixtera directory")->required();
+  query->add_option("--where", query_cmd.where, "filter expression (default: everything)");
+  query->add_option("--mixture", query_cmd.mixture_path, "mixture file (YAML or JSON)");
+  query->add_flag("--json", query_cmd.json, "print one JSON object on stdout");
+  query->add_flag("!--no-bytes", query_cmd.bytes,
+                  "do not read the offsets files to count the matching bytes");
+
+  ChunksCommand chunks_cmd;
+  uint64_t seed = 0;
+  auto* chunks = app.add_subcommand("chunks", "Print the chunk stream of one data-parallel group");
+  chunks->add_option("DIR", chunks_cmd.dir, "Mixtera directory")->required();
+  chunks->add_option("--where", chunks_cmd.where, "filter expression (default: everything)");
+  chunks->add_option("--mixture", chunks_cmd.mixture_path, "mixture file (YAML or JSON)")
+      ->required();
+  auto* seed_opt = chunks->add_option("--seed", seed, "override the mixture file's seed");
+  chunks->add_option("--dp-groups", chunks_cmd.dp_groups,
+                     "number of data-parallel groups (default 1)");
+  chunks->add_option("--dp-group", chunks_cmd.dp_group,
+                     "the group whose chunks to print (default 0)");
+  chunks->add_option("--limit", chunks_cmd.limit, "print at most this many chunks");
+  chunks->add_flag("--json", chunks_cmd.json, "one JSON object per chunk on stdout");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -204,5 +230,11 @@ int main(int argc, char** argv) {
   if (ls->parsed()) return RunDatasets(dir, json);
   if (rm->parsed()) return RunRemove(dir, name, json);
   if (verify->parsed()) return RunVerify(dir, name, json);
+  if (query->parsed()) return RunQuery(query_cmd);
+  if (chunks->parsed()) {
+    chunks_cmd.has_seed = seed_opt->count() > 0;
+    chunks_cmd.seed = seed;
+    return RunChunks(chunks_cmd);
+  }
   return 2;
 }

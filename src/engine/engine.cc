@@ -38,10 +38,43 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Engin
   MIXTERA_ASSIGN_OR_RETURN(auto store,
                            store::MetadataStore::Open(abs_dir + "/mixtera.duckdb", options.store));
   std::unique_ptr<Engine> engine(new Engine(abs_dir, std::move(store)));
+  engine->options_ = options;
   // A store that was just created has no datasets, so every offsets folder is stale; those
   // are replaced when their dataset id is registered, so only existing stores are swept.
   if (!engine->store_->created()) MIXTERA_RETURN_IF_ERROR(engine->RemoveStaleOffsets());
   return engine;
+}
+
+std::string Engine::JobDirOf(const std::string& dir, const std::string& job_id) {
+  return StrCat(dir, "/jobs/", job_id);
+}
+
+Result<std::unique_ptr<chunk::Job>> Engine::PlanQuery(const std::string& job_id,
+                                                      const model::Predicate& where,
+                                                      const model::MixtureSpec& mixture,
+                                                      JobBuildStats* stats) {
+  return BuildJob(
+      store_.get(), job_id, where, mixture, options_.query, {},
+      [this](int64_t dataset_id) { return OffsetsDir(dataset_id); }, stats);
+}
+
+Result<std::unique_ptr<chunk::Job>> Engine::ExecuteQuery(const std::string& job_id,
+                                                         const model::Predicate& where,
+                                                         const model::MixtureSpec& mixture,
+                                                         const chunk::Topology& topology,
+                                                         JobBuildStats* stats) {
+  MIXTERA_RETURN_IF_ERROR(chunk::ValidateJobId(job_id));
+  std::error_code ec;
+  if (fs::exists(JobDir(job_id), ec)) {
+    return Status::AlreadyExists(StrCat("job '", job_id, "' already exists in ", dir_,
+                                        " (job ids are unique per Mixtera directory)"));
+  }
+  MIXTERA_ASSIGN_OR_RETURN(
+      auto job, BuildJob(
+                    store_.get(), job_id, where, mixture, options_.query, topology,
+                    [this](int64_t dataset_id) { return OffsetsDir(dataset_id); }, stats));
+  MIXTERA_RETURN_IF_ERROR(job->Save(JobDir(job_id)));
+  return job;
 }
 
 std::string Engine::OffsetsDir(int64_t dataset_id) const {
@@ -228,6 +261,43 @@ std::string DatasetInfoJson(const model::DatasetInfo& info) {
     props.push_back(std::move(jp));
   }
   j["properties"] = std::move(props);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string JobSummaryJson(const chunk::Job& job) {
+  const auto& def = job.definition();
+  nlohmann::json j;
+  j["job_id"] = def.job_id;
+  j["query"] = def.query;
+  j["num_samples"] = job.index().num_samples();
+  j["num_components"] = def.components.num_components();
+  j["num_files"] = def.files.size();
+  j["num_chunks"] = job.plan().num_chunks();
+  j["end_reason"] = job.plan().end_reason();
+  j["chunk_size"] = def.mixture.chunk_size;
+  j["mixture_type"] = model::MixtureTypeName(def.mixture.type);
+  nlohmann::json keys = nlohmann::json::array();
+  if (def.mixture.type != model::MixtureType::kArbitrary) {
+    const std::vector<int64_t> per_chunk = job.InitialCounts();
+    for (size_t k = 0; k < def.keys.size(); ++k) {
+      nlohmann::json key = nlohmann::json::object();
+      for (const auto& [prop, values] : def.keys[k].key.properties) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& v : values) list.push_back(nlohmann::json::parse(model::LiteralToJson(v)));
+        key[prop] = std::move(list);
+      }
+      const int64_t out = job.plan().exhausted_at()[k];
+      keys.push_back(
+          {{"key", std::move(key)},
+           {"key_id", k},
+           {"per_chunk", per_chunk[k]},
+           {"available", job.key_supply()[k]},
+           {"delivered", job.plan().delivered()[k]},
+           {"runs_out_at_chunk", out >= 0 ? nlohmann::json(out) : nlohmann::json(nullptr)}});
+    }
+  }
+  j["keys"] = std::move(keys);
+  j["warnings"] = def.warnings;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

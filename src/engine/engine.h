@@ -19,16 +19,21 @@
 #include <string>
 #include <vector>
 
+#include "chunk/job.h"
+#include "engine/query_executor.h"
 #include "ingest/ingester.h"
 #include "mixtera/result.h"
 #include "model/dataset_info.h"
 #include "model/dataset_spec.h"
+#include "model/mixture_spec.h"
+#include "model/predicate.h"
 #include "store/metadata_store.h"
 
 namespace mixtera::engine {
 
 struct EngineOptions {
   store::StoreOptions store;
+  QueryOptions query;
 };
 
 // A data file that differs from its registration.
@@ -85,6 +90,24 @@ class Engine {
   // Errors: NotFound for an unknown name.
   Result<VerifyReport> Verify(const std::optional<std::string>& name);
 
+  // Runs `where` with `mixture` and returns the job in memory; nothing is written (the
+  // dry run of `mixtera query` and the stream of `mixtera chunks`). Errors: see BuildJob.
+  Result<std::unique_ptr<chunk::Job>> PlanQuery(const std::string& job_id,
+                                                const model::Predicate& where,
+                                                const model::MixtureSpec& mixture,
+                                                JobBuildStats* stats = nullptr);
+  // As PlanQuery, then materializes the job under JobDir(job_id) so other processes can
+  // stream it (chunk::Job::Open). Errors: AlreadyExists for a job id in use; as PlanQuery;
+  // IOError when the job folder cannot be written.
+  Result<std::unique_ptr<chunk::Job>> ExecuteQuery(const std::string& job_id,
+                                                   const model::Predicate& where,
+                                                   const model::MixtureSpec& mixture,
+                                                   const chunk::Topology& topology = {},
+                                                   JobBuildStats* stats = nullptr);
+  // "<dir>/jobs/<job_id>".
+  std::string JobDir(const std::string& job_id) const { return JobDirOf(dir_, job_id); }
+  static std::string JobDirOf(const std::string& dir, const std::string& job_id);
+
   // The folder holding the offsets of dataset `dataset_id`.
   std::string OffsetsDir(int64_t dataset_id) const;
 
@@ -102,6 +125,7 @@ class Engine {
                                                   const std::string& staging_dir);
 
   std::string dir_;
+  EngineOptions options_;
   std::unique_ptr<store::MetadataStore> store_;
 };
 
@@ -109,5 +133,10 @@ class Engine {
 // name, format, num_files, num_samples, num_skipped, total_bytes, on_error, text,
 // properties [{name, type, nullable, field[, values]}].
 std::string DatasetInfoJson(const model::DatasetInfo& info);
+
+// The JSON object summarizing a job (Python execute_query's return value): job_id,
+// num_samples, num_components, num_chunks, end_reason, chunk_size, keys [{key, key_id,
+// per_chunk, available, delivered, runs_out_at_chunk}], warnings.
+std::string JobSummaryJson(const chunk::Job& job);
 
 }  // namespace mixtera::engine

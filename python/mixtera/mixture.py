@@ -1,0 +1,244 @@
+"""Mixtures: in which proportions a job's chunks mix the query's samples (DESIGN.md §3.4,
+docs/mixtures.md). Each class builds the same document as a mixture file.
+
+    StaticMixture(chunk_size=1024, mixture={MixtureKey({"license": ["MIT"]}): 0.7,
+                                            MixtureKey({"license": ["GPL-2.0"]}): 0.3},
+                  strict=False, seed=7, shuffle_block=64)
+
+Options common to all (keyword arguments): ``chunk_size`` (samples, or tokens with
+``unit="tokens"``), ``unit`` ("samples" | "tokens"), ``strict`` (True: the stream ends at the
+first chunk that cannot be filled; False: best effort), ``seed`` and ``shuffle_block`` (a
+seeded block shuffle within each component; 0 = file order).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from .errors import InvalidArgumentError
+
+
+class MixtureKey:
+    """``{property: [values]}``: matches a component whose value (or one of its list values)
+    is among the values, for every named property."""
+
+    def __init__(self, properties: Mapping[str, Any]) -> None:
+        if not properties:
+            raise InvalidArgumentError("a MixtureKey needs at least one property")
+        props: Dict[str, List[Any]] = {}
+        for name, values in properties.items():
+            if isinstance(values, (list, tuple, set, frozenset)):
+                vals = list(values)
+            else:
+                vals = [values]
+            if not vals:
+                raise InvalidArgumentError(f"MixtureKey property {name!r} has no values")
+            props[str(name)] = vals
+        self.properties = dict(sorted(props.items()))
+
+    def to_dict(self) -> Dict[str, List[Any]]:
+        return {k: list(v) for k, v in self.properties.items()}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MixtureKey) and self.properties == other.properties
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.properties, sort_keys=True))
+
+    def __str__(self) -> str:
+        return ";".join(name + "".join(f":{v}" for v in vals) for name, vals in self.properties.items())
+
+    def __repr__(self) -> str:
+        return f"MixtureKey({self.properties!r})"
+
+
+def _as_key(key: Union[MixtureKey, Mapping[str, Any]]) -> MixtureKey:
+    return key if isinstance(key, MixtureKey) else MixtureKey(key)
+
+
+class Mixture:
+    """Base of all mixtures: the options every mixture file has."""
+
+    type = ""
+
+    def __init__(self, chunk_size: int = 1024, *, unit: str = "samples", strict: bool = True,
+                 seed: int = 0, shuffle_block: int = 0, group_by: Optional[Sequence[str]] = None) -> None:
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise InvalidArgumentError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        if unit not in ("samples", "tokens"):
+            raise InvalidArgumentError(f"unit must be 'samples' or 'tokens', got {unit!r}")
+        self.chunk_size = chunk_size
+        self.unit = unit
+        self.strict = bool(strict)
+        self.seed = int(seed)
+        self.shuffle_block = int(shuffle_block)
+        self.group_by = list(group_by) if group_by else []
+
+    def to_dict(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {"type": self.type, "chunk_size": self.chunk_size, "unit": self.unit,
+                             "strict": self.strict, "seed": self.seed}
+        if self.shuffle_block:
+            d["shuffle"] = {"block": self.shuffle_block}
+        if self.group_by:
+            d["group_by"] = self.group_by
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def _weights(mixture: Mapping[Any, Any], repeat: Optional[Mapping[Any, int]] = None) -> List[Dict[str, Any]]:
+    if not mixture:
+        raise InvalidArgumentError("a mixture needs at least one key")
+    out = []
+    repeat = {(_as_key(k)): v for k, v in (repeat or {}).items()}
+    for key, weight in mixture.items():
+        k = _as_key(key)
+        entry: Dict[str, Any] = {"key": k.to_dict(), "weight": float(weight)}
+        if k in repeat:
+            entry["repeat"] = int(repeat[k])
+        out.append(entry)
+    return out
+
+
+class StaticMixture(Mixture):
+    """Fixed weights per key (they must sum to 1). ``repeat={key: N}`` reuses a key's data up
+    to N epochs."""
+
+    type = "static"
+
+    def __init__(self, chunk_size: int = 1024, mixture: Optional[Mapping[Any, float]] = None, *,
+                 repeat: Optional[Mapping[Any, int]] = None, **options: Any) -> None:
+        super().__init__(chunk_size, **options)
+        self.mixture = {_as_key(k): float(v) for k, v in (mixture or {}).items()}
+        self.repeat = dict(repeat or {})
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = super().to_dict()
+        d["weights"] = _weights(self.mixture, self.repeat)
+        return d
+
+
+class InferringMixture(Mixture):
+    """Keys are the query's components, weighted by their natural proportions."""
+
+    type = "inferring"
+
+
+class ArbitraryMixture(Mixture):
+    """No proportions: chunks are filled with the components in order; only the last chunk may
+    be partial (unlike the original, where each chunk held one component)."""
+
+    type = "arbitrary"
+
+    def __init__(self, chunk_size: int = 1024, **options: Any) -> None:
+        options.setdefault("strict", False)
+        super().__init__(chunk_size, **options)
+
+
+class Component:
+    """One branch of a :class:`MixtureNode`: values of the node's property, a weight, and an
+    optional sub-tree."""
+
+    def __init__(self, values: Union[Any, Sequence[Any]], weight: float,
+                 submixture: Optional["MixtureNode"] = None) -> None:
+        self.values = list(values) if isinstance(values, (list, tuple)) else [values]
+        self.weight = float(weight)
+        self.submixture = submixture
+
+    def to_dict(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {"values": self.values, "weight": self.weight}
+        if self.submixture is not None:
+            d["tree"] = self.submixture.to_dict()
+        return d
+
+
+class MixtureNode:
+    """Splits on one property: ``MixtureNode("language", [Component(["en"], 0.7), ...])``."""
+
+    def __init__(self, property_name: str, components: Sequence[Component]) -> None:
+        self.property_name = property_name
+        self.components = list(components)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"property": self.property_name, "components": [c.to_dict() for c in self.components]}
+
+
+class HierarchicalStaticMixture(Mixture):
+    """A weight tree; leaf weights are the products down the tree (largest remainder per
+    chunk, unlike the original's "remainder to the first key")."""
+
+    type = "hierarchical"
+
+    def __init__(self, chunk_size: int = 1024, mixture: Optional[MixtureNode] = None, **options: Any) -> None:
+        super().__init__(chunk_size, **options)
+        if mixture is None:
+            raise InvalidArgumentError("HierarchicalStaticMixture needs a MixtureNode")
+        self.mixture = mixture
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = super().to_dict()
+        d["tree"] = self.mixture.to_dict()
+        return d
+
+
+class ScheduleEntry:
+    """From global chunk ``start_chunk`` on, ``mixture`` (a StaticMixture or
+    HierarchicalStaticMixture) applies."""
+
+    def __init__(self, start_chunk: int, mixture: Mixture) -> None:
+        self.start_chunk = int(start_chunk)
+        self.mixture = mixture
+
+
+class MixtureSchedule(Mixture):
+    """Static mixtures switched at chunk indices. Unlike the original, entries start at a
+    chunk index (a pure function of the stream, identical on every topology) rather than at a
+    training step reported by feedback. The entries' own chunk sizes are ignored."""
+
+    type = "schedule"
+
+    def __init__(self, chunk_size: int = 1024, schedule: Optional[Sequence[ScheduleEntry]] = None,
+                 **options: Any) -> None:
+        super().__init__(chunk_size, **options)
+        if not schedule:
+            raise InvalidArgumentError("MixtureSchedule needs at least one ScheduleEntry")
+        self.schedule = sorted(schedule, key=lambda e: e.start_chunk)
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = super().to_dict()
+        entries = []
+        for e in self.schedule:
+            inner = e.mixture.to_dict()
+            entry: Dict[str, Any] = {"start_chunk": e.start_chunk}
+            if "tree" in inner:
+                entry["tree"] = inner["tree"]
+            elif "weights" in inner:
+                entry["weights"] = inner["weights"]
+            else:
+                raise InvalidArgumentError("schedule entries must be static or hierarchical mixtures")
+            entries.append(entry)
+        d["schedule"] = entries
+        return d
+
+
+class DynamicMixture(Mixture):
+    """Starts from ``initial_mixture`` (static weights); an algorithm changes the weights from
+    training feedback (the algorithms arrive later; until then it behaves like its initial
+    mixture)."""
+
+    type = "dynamic"
+
+    def __init__(self, chunk_size: int = 1024, initial_mixture: Optional[StaticMixture] = None,
+                 mixing_alg: Any = None, **options: Any) -> None:
+        super().__init__(chunk_size, **options)
+        if initial_mixture is None:
+            raise InvalidArgumentError("DynamicMixture needs an initial StaticMixture")
+        self.initial_mixture = initial_mixture
+        self.mixing_alg = mixing_alg
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = super().to_dict()
+        d["weights"] = _weights(self.initial_mixture.mixture, self.initial_mixture.repeat)
+        return d

@@ -1,0 +1,207 @@
+#include "engine/query_executor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <set>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "mixture/key_resolution.h"
+#include "mixture/mixture_parser.h"
+#include "query/filter_compiler.h"
+#include "query/index_builder.h"
+#include "query/where_parser.h"
+
+namespace mixtera::engine {
+namespace {
+
+constexpr int64_t kManyComponents = 10000;
+
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The keys of a mixture in first-declared order: its weights, or for a schedule the union
+// over its entries (a key keeps the position of its first appearance and its first repeat).
+std::vector<model::MixtureWeight> DeclaredKeys(const model::MixtureSpec& spec) {
+  if (spec.type != model::MixtureType::kSchedule) return spec.weights;
+  std::vector<model::MixtureWeight> keys;
+  for (const auto& entry : spec.schedule) {
+    for (const auto& w : entry.weights) {
+      if (std::none_of(keys.begin(), keys.end(), [&](const auto& k) { return k.key == w.key; })) {
+        keys.push_back(w);
+      }
+    }
+  }
+  return keys;
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultGrouping(const std::vector<store::GlobalProperty>& properties) {
+  std::vector<std::string> names;
+  for (const auto& p : properties) {
+    if (p.type == model::PropertyType::kString || p.type == model::PropertyType::kEnum ||
+        p.type == model::PropertyType::kBool) {
+      names.push_back(p.name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::unique_ptr<chunk::Job>> BuildJob(
+    store::MetadataStore* store, const std::string& job_id, const model::Predicate& where,
+    const model::MixtureSpec& mixture, const QueryOptions& options, const chunk::Topology& topology,
+    const std::function<std::string(int64_t)>& offsets_dir, JobBuildStats* stats) {
+  const auto t0 = std::chrono::steady_clock::now();
+  MIXTERA_RETURN_IF_ERROR(chunk::ValidateJobId(job_id));
+  if (mixture.unit == model::ChunkUnit::kTokens) {
+    return Status::Unimplemented(
+        "unit: tokens needs a tokenizer to estimate token counts; token units arrive with the "
+        "tokenizer support (use unit: samples for now)");
+  }
+  query::FilterContext ctx;
+  MIXTERA_ASSIGN_OR_RETURN(ctx.properties, store->ListProperties());
+  ctx.holdout_fraction = options.holdout_fraction;
+  MIXTERA_RETURN_IF_ERROR(query::ValidatePredicate(where, ctx));
+
+  const bool per_component = mixture.type == model::MixtureType::kInferring ||
+                             mixture.type == model::MixtureType::kArbitrary;
+  const std::vector<model::MixtureWeight> declared = DeclaredKeys(mixture);
+  std::vector<std::string> group_by;
+  if (per_component) {
+    group_by = mixture.group_by.empty() ? DefaultGrouping(ctx.properties) : mixture.group_by;
+  } else {
+    std::set<std::string> names;
+    for (const auto& w : declared) {
+      for (const auto& [prop, values] : w.key.properties) names.insert(prop);
+    }
+    group_by.assign(names.begin(), names.end());
+  }
+  MIXTERA_ASSIGN_OR_RETURN(query::BuiltIndex built, query::BuildIndex(store, where, group_by, ctx));
+  const auto t_plan = std::chrono::steady_clock::now();
+
+  chunk::JobDefinition def;
+  def.job_id = job_id;
+  def.topology = topology;
+  if (topology.dp_groups < 1 || topology.nodes_per_group < 1 || topology.num_workers < 1) {
+    return Status::InvalidArgument("dp_groups, nodes_per_group and num_workers must be >= 1");
+  }
+  def.query = query::PredicateToString(where);
+  def.mixture = mixture;
+  MIXTERA_ASSIGN_OR_RETURN(def.store_version, store->Version());
+  std::vector<model::DatasetInfo> datasets = built.datasets;
+  for (size_t i = 0; i < built.files.size(); ++i) {
+    const model::FileRecord& f = built.files[i];
+    auto ds = std::find_if(datasets.begin(), datasets.end(),
+                           [&](const auto& d) { return d.dataset_id == f.dataset_id; });
+    MIXTERA_CHECK(ds != datasets.end());
+    chunk::JobFile jf;
+    jf.path = f.path;
+    jf.dataset = ds->name;
+    jf.file_id = f.file_id;
+    jf.size_bytes = f.size_bytes;
+    jf.mtime_ns = f.mtime_ns;
+    jf.format = std::string(model::DataFormatName(ds->format));
+    jf.compression = std::string(model::CompressionName(f.compression));
+    jf.text_fields = ds->text_fields;
+    jf.offsets_path = StrCat(offsets_dir(f.dataset_id), "/", f.file_id);
+    jf.num_records = f.num_records;
+    def.files.push_back(std::move(jf));
+  }
+  def.components = std::move(built.components);
+  const auto& table = def.components;
+  if (table.num_components() > kManyComponents) {
+    def.warnings.push_back(StrCat(table.num_components(), " components (more than ",
+                                  kManyComponents, "): consider fewer grouping properties"));
+  }
+  if (per_component) {
+    std::vector<double> weights;
+    int64_t total = 0;
+    for (int64_t c = 0; c < table.num_components(); ++c) {
+      def.keys.push_back({mixture::ComponentKey(table, c), {c}, 1});
+      weights.push_back(static_cast<double>(table.sizes[c]));
+      total += table.sizes[c];
+    }
+    if (mixture.type == model::MixtureType::kArbitrary) weights.assign(weights.size(), 1.0);
+    if (total > 0) def.mixture_log.push_back({0, std::move(weights)});
+    if (total == 0) def.mixture_log.push_back({0, {}});
+  } else {
+    std::vector<model::MixtureKey> keys;
+    for (const auto& w : declared) keys.push_back(w.key);
+    MIXTERA_ASSIGN_OR_RETURN(mixture::KeyResolution res, mixture::ResolveKeys(keys, table));
+    for (size_t k = 0; k < declared.size(); ++k) {
+      def.keys.push_back({declared[k].key, res.key_components[k], declared[k].repeat});
+    }
+    for (int32_t k : res.unmatched_keys) {
+      def.warnings.push_back(
+          StrCat("key ", mixture::MixtureKeyToJson(keys[k]), " matches no samples"));
+    }
+    for (const auto& [c, matching] : res.shared_components) {
+      std::vector<std::string> names;
+      for (int32_t k : matching) names.push_back(mixture::MixtureKeyToJson(keys[k]));
+      def.warnings.push_back(StrCat(
+          "component ", mixture::MixtureKeyToJson(mixture::ComponentKey(table, c)),
+          " is matched by several keys (", StrJoin(names, ", "), "); it belongs to the first"));
+    }
+    auto weights_of = [&](const std::vector<model::MixtureWeight>& ws) {
+      std::vector<double> out(declared.size(), 0);
+      for (const auto& w : ws) {
+        for (size_t k = 0; k < declared.size(); ++k) {
+          if (declared[k].key == w.key) out[k] = w.weight;
+        }
+      }
+      return out;
+    };
+    if (mixture.type == model::MixtureType::kSchedule) {
+      for (const auto& entry : mixture.schedule) {
+        def.mixture_log.push_back({entry.start_chunk, weights_of(entry.weights)});
+      }
+    } else {
+      def.mixture_log.push_back({0, weights_of(mixture.weights)});
+    }
+  }
+  auto index = std::move(built.index);
+  if (stats != nullptr) {
+    stats->scan_seconds = built.scan_seconds;
+    stats->finish_seconds = built.finish_seconds;
+    stats->num_samples = built.num_samples;
+    stats->index_bytes = index->bytes();
+    stats->num_entries = index->num_entries();
+    stats->num_ranges = index->num_ranges();
+  }
+  const bool arbitrary = mixture.type == model::MixtureType::kArbitrary;
+  std::vector<double> first_weights = def.mixture_log[0].weights;
+  if (arbitrary) def.mixture_log = {{0, {}}};
+  MIXTERA_ASSIGN_OR_RETURN(auto job, chunk::Job::Create(std::move(def), std::move(index)));
+  if (!arbitrary) {
+    // Keys whose weight rounds to zero samples per chunk.
+    const std::vector<int64_t> counts = job->InitialCounts();
+    int64_t zero = 0;
+    for (size_t k = 0; k < counts.size(); ++k) {
+      if (first_weights[k] <= 0 || counts[k] > 0 || job->key_supply()[k] == 0) continue;
+      ++zero;
+      if (!per_component) {
+        job->AddWarning(StrCat("key ", mixture::MixtureKeyToJson(job->definition().keys[k].key),
+                               " gets 0 samples per chunk (weight ", first_weights[k],
+                               " x chunk_size ", mixture.chunk_size, " rounds to 0)"));
+      }
+    }
+    if (per_component && zero > 0) {
+      job->AddWarning(StrCat(zero, " of ", counts.size(),
+                             " components get 0 samples per chunk (their share of chunk_size ",
+                             mixture.chunk_size,
+                             " rounds to 0); they are used only once larger "
+                             "components run out (best effort) or never (strict)"));
+    }
+  }
+  if (stats != nullptr) {
+    stats->plan_seconds = Since(t_plan);
+    stats->total_seconds = Since(t0);
+  }
+  return job;
+}
+
+}  // namespace mixtera::engine

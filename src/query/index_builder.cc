@@ -1,0 +1,427 @@
+#include "query/index_builder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "duckdb/connection.h"
+#include "duckdb/prepared_statement.h"
+#include "duckdb/query_result.h"
+
+namespace mixtera::query {
+namespace {
+
+using duckdb::QueryResult;
+using model::PropertyType;
+using RawType = QueryResult::RawType;
+
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+inline bool Valid(const uint64_t* validity, uint64_t row) {
+  return validity == nullptr || ((validity[row >> 6] >> (row & 63)) & 1) != 0;
+}
+
+// Interns the values of one grouping property: raw keys (codes, bools, numbers, code lists)
+// -> dense value ids. Value id -1 is NULL.
+class ValueInterner {
+ public:
+  explicit ValueInterner(PropertyType type) : type_(type) {}
+  PropertyType type() const { return type_; }
+
+  int32_t Code(int32_t code) {  // string / enum: a dictionary code
+    if (code < 0) return Scalar(static_cast<uint64_t>(static_cast<uint32_t>(code)) | (1ull << 40));
+    if (static_cast<size_t>(code) >= by_code_.size()) by_code_.resize(code + 1, -1);
+    int32_t& vid = by_code_[code];
+    if (vid < 0) {
+      vid = static_cast<int32_t>(raw_.size());
+      raw_.push_back({static_cast<uint64_t>(code)});
+    }
+    return vid;
+  }
+  int32_t Scalar(uint64_t bits) {  // bool, int, float (bit pattern)
+    auto [it, inserted] = by_scalar_.try_emplace(bits, static_cast<int32_t>(raw_.size()));
+    if (inserted) raw_.push_back({bits});
+    return it->second;
+  }
+  int32_t List(const int32_t* items, uint64_t n) {  // string_list: dictionary codes
+    std::vector<uint64_t> key(items, items + n);
+    auto [it, inserted] = by_list_.try_emplace(key, static_cast<int32_t>(raw_.size()));
+    if (inserted) raw_.push_back(std::move(key));
+    return it->second;
+  }
+  int32_t Constant(const std::string& s) {  // a per-dataset constant (the dataset name)
+    auto [it, inserted] = by_string_.try_emplace(s, static_cast<int32_t>(raw_.size()));
+    if (inserted) {
+      raw_.push_back({});
+      strings_.resize(raw_.size());
+      strings_.back() = s;
+    }
+    return it->second;
+  }
+
+  size_t size() const { return raw_.size(); }
+  const std::vector<uint64_t>& raw(int32_t vid) const { return raw_[vid]; }
+  const std::string& constant(int32_t vid) const { return strings_[vid]; }
+
+ private:
+  PropertyType type_;
+  std::vector<int32_t> by_code_;
+  std::unordered_map<uint64_t, int32_t> by_scalar_;
+  std::map<std::vector<uint64_t>, int32_t> by_list_;
+  std::unordered_map<std::string, int32_t> by_string_;
+  std::vector<std::vector<uint64_t>> raw_;
+  std::vector<std::string> strings_;
+};
+
+// How one grouping property is read in one dataset's scan.
+struct GroupColumn {
+  enum class Source { kColumn, kNull, kConstant } source = Source::kNull;
+  int result_col = -1;
+  int32_t constant_vid = -1;  // kConstant (the dataset name)
+};
+
+// Records per scan group (see BuildIndex): bounds the buffered rows to 8 bytes each.
+constexpr int64_t kGroupRows = 4 << 20;
+
+struct TupleHash {
+  size_t operator()(const std::vector<int32_t>& v) const {
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int32_t x : v) h = (h ^ static_cast<uint32_t>(x)) * 0x100000001b3ull;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
+}  // namespace
+
+Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
+                              const std::vector<std::string>& group_by, const FilterContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  MIXTERA_RETURN_IF_ERROR(ValidatePredicate(where, ctx));
+  // Grouping properties: sorted by name, each with its global type.
+  std::vector<std::string> props = group_by;
+  std::sort(props.begin(), props.end());
+  props.erase(std::unique(props.begin(), props.end()), props.end());
+  std::vector<PropertyType> types;
+  for (const auto& p : props) {
+    if (p == "split") {
+      return Status::InvalidArgument("the pseudo-property 'split' cannot be a grouping property");
+    }
+    if (p == "dataset") {
+      types.push_back(PropertyType::kString);
+      continue;
+    }
+    auto it = std::find_if(ctx.properties.begin(), ctx.properties.end(),
+                           [&](const store::GlobalProperty& g) { return g.name == p; });
+    if (it == ctx.properties.end()) {
+      std::vector<std::string> known = {"dataset (string)"};
+      for (const auto& g : ctx.properties) {
+        known.push_back(StrCat(g.name, " (", model::PropertyTypeName(g.type), ")"));
+      }
+      return Status::InvalidArgument(
+          StrCat("unknown grouping property '", p, "'; known properties: ", StrJoin(known, ", ")));
+    }
+    types.push_back(it->type);
+  }
+  const size_t P = props.size();
+  std::vector<ValueInterner> interners;
+  for (auto t : types) interners.emplace_back(t);
+
+  BuiltIndex out;
+  index::ChunkerIndexBuilder builder;
+  // Component lookup: tuple of value ids -> builder component.
+  std::unordered_map<std::vector<int32_t>, int64_t, TupleHash> component_of;
+  std::vector<std::vector<int32_t>> component_tuple;
+  std::vector<int32_t> tuple(P), last_tuple;
+  int64_t last_component = -1;
+  auto lookup = [&]() -> int64_t {
+    if (last_component >= 0 && tuple == last_tuple) return last_component;
+    auto [it, inserted] = component_of.try_emplace(tuple, builder.num_components());
+    if (inserted) {
+      builder.AddComponent();
+      component_tuple.push_back(tuple);
+    }
+    last_tuple = tuple;
+    last_component = it->second;
+    return it->second;
+  };
+
+  MIXTERA_ASSIGN_OR_RETURN(auto datasets, store->ListDatasets());
+  std::sort(datasets.begin(), datasets.end(),
+            [](const auto& a, const auto& b) { return a.dataset_id < b.dataset_id; });
+  uint32_t next_file_index = 0;
+  for (const auto& ds : datasets) {
+    MIXTERA_ASSIGN_OR_RETURN(DatasetFilter filter, CompileFilter(where, ctx, ds, store));
+    if (filter.matches_nothing) continue;
+    out.datasets.push_back(ds);
+    MIXTERA_ASSIGN_OR_RETURN(auto files, store->ListFiles(ds.name));
+    std::unordered_map<int64_t, size_t> file_pos;
+    for (size_t i = 0; i < files.size(); ++i) file_pos[files[i].file_id] = i;
+
+    std::vector<std::string> select = {"file_id", "sample_id"};
+    std::vector<GroupColumn> cols(P);
+    for (size_t p = 0; p < P; ++p) {
+      if (props[p] == "dataset") {
+        cols[p].source = GroupColumn::Source::kConstant;
+        cols[p].constant_vid = interners[p].Constant(ds.name);
+        continue;
+      }
+      const bool declared = std::any_of(ds.properties.begin(), ds.properties.end(),
+                                        [&](const auto& s) { return s.name == props[p]; });
+      if (!declared) continue;  // NULL in this dataset
+      cols[p].source = GroupColumn::Source::kColumn;
+      cols[p].result_col = static_cast<int>(select.size());
+      select.push_back(duckdb::QuoteIdentifier(props[p]));
+    }
+    // Ingest appends batches of several files as they are scanned in parallel, so rows of
+    // different files interleave in the table (each file's own rows stay in order). Scan
+    // groups of consecutive files (zone maps on file_id skip the other row groups), buffer
+    // each file's (sample, component) pairs, then feed the files to the builder in order:
+    // memory stays bounded by the group size, not the dataset.
+    const std::string base_sql =
+        StrCat("SELECT ", StrJoin(select, ", "), " FROM samples_", ds.dataset_id, " WHERE ");
+    size_t group_begin = 0;
+    while (group_begin < files.size()) {
+      size_t group_end = group_begin;
+      int64_t group_records = 0;
+      while (group_end < files.size() &&
+             (group_end == group_begin ||
+              group_records + files[group_end].num_records <= kGroupRows)) {
+        group_records += files[group_end].num_records;
+        ++group_end;
+      }
+      const int64_t lo = files[group_begin].file_id, hi = files[group_end - 1].file_id;
+      std::string sql = base_sql + StrCat("file_id BETWEEN ", lo, " AND ", hi);
+      if (!filter.where_sql.empty()) sql += " AND (" + filter.where_sql + ")";
+      MIXTERA_ASSIGN_OR_RETURN(auto stmt, store->connection().Prepare(sql));
+      MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt));
+      MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
+      // Per file of the group: (sample id << 32 | component) in arrival order.
+      std::vector<std::vector<uint64_t>> rows(group_end - group_begin);
+      int64_t cached_file = -1;
+      std::vector<uint64_t>* cached_rows = nullptr;
+      while (true) {
+        MIXTERA_ASSIGN_OR_RETURN(bool more, result.NextChunk());
+        if (!more) break;
+        const int64_t n = result.chunk_size();
+        const auto* file_ids = static_cast<const int64_t*>(result.RawData(0));
+        const auto* sample_ids = static_cast<const int64_t*>(result.RawData(1));
+        // Per grouping column of this chunk: its raw arrays.
+        struct Raw {
+          RawType type;
+          const void* data;
+          const uint64_t* validity;
+          const int32_t* child;
+        };
+        std::vector<Raw> raw(P);
+        for (size_t p = 0; p < P; ++p) {
+          if (cols[p].source != GroupColumn::Source::kColumn) continue;
+          const int c = cols[p].result_col;
+          raw[p] = {result.raw_type(c), result.RawData(c), result.RawValidity(c), nullptr};
+          if (raw[p].type == RawType::kInt32List) {
+            raw[p].child = result.RawListChildData(c);
+          } else if (raw[p].type == RawType::kOther) {
+            return Status::Internal(StrCat("column ", props[p], " of samples_", ds.dataset_id,
+                                           " has an unexpected type ", result.column_type_name(c)));
+          }
+        }
+        for (int64_t r = 0; r < n; ++r) {
+          const int64_t file_id = file_ids[r];
+          const int64_t sample = sample_ids[r];
+          if (file_id != cached_file) {
+            auto it = file_pos.find(file_id);
+            if (it == file_pos.end() || it->second < group_begin || it->second >= group_end) {
+              return Status::Corruption(StrCat("samples_", ds.dataset_id, " refers to file ",
+                                               file_id, ", which the files table does not list"));
+            }
+            cached_file = file_id;
+            cached_rows = &rows[it->second - group_begin];
+          }
+          if (sample < 0 || sample >= static_cast<int64_t>(UINT32_MAX) - 1) {
+            return Status::Internal(StrCat("samples_", ds.dataset_id, ": sample id ", sample,
+                                           " of file ", file_id, " is out of range"));
+          }
+          for (size_t p = 0; p < P; ++p) {
+            const GroupColumn& gc = cols[p];
+            if (gc.source == GroupColumn::Source::kNull) {
+              tuple[p] = -1;
+              continue;
+            }
+            if (gc.source == GroupColumn::Source::kConstant) {
+              tuple[p] = gc.constant_vid;
+              continue;
+            }
+            const Raw& rc = raw[p];
+            if (!Valid(rc.validity, static_cast<uint64_t>(r))) {
+              tuple[p] = -1;
+              continue;
+            }
+            switch (rc.type) {
+              case RawType::kInt32:
+                tuple[p] = interners[p].Code(static_cast<const int32_t*>(rc.data)[r]);
+                break;
+              case RawType::kInt64:
+                tuple[p] = interners[p].Scalar(
+                    static_cast<uint64_t>(static_cast<const int64_t*>(rc.data)[r]));
+                break;
+              case RawType::kDouble: {
+                double d = static_cast<const double*>(rc.data)[r];
+                if (d == 0) d = 0;  // -0.0 and 0.0 group together
+                uint64_t bits;
+                std::memcpy(&bits, &d, sizeof(bits));
+                tuple[p] = interners[p].Scalar(bits);
+                break;
+              }
+              case RawType::kBool:
+                tuple[p] = interners[p].Scalar(static_cast<const bool*>(rc.data)[r] ? 1 : 0);
+                break;
+              case RawType::kInt32List: {
+                const auto& e = static_cast<const QueryResult::ListEntry*>(rc.data)[r];
+                tuple[p] = interners[p].List(rc.child + e.offset, e.length);
+                break;
+              }
+              case RawType::kOther:
+                break;
+            }
+          }
+          const uint64_t component = static_cast<uint64_t>(lookup());
+          cached_rows->push_back((static_cast<uint64_t>(sample) << 32) | component);
+        }
+      }
+      for (size_t i = 0; i < rows.size(); ++i) {
+        std::vector<uint64_t>& file_rows = rows[i];
+        if (file_rows.empty()) continue;
+        if (!std::is_sorted(file_rows.begin(), file_rows.end())) {
+          std::sort(file_rows.begin(), file_rows.end());
+        }
+        builder.BeginFile(next_file_index++);
+        out.files.push_back(files[group_begin + i]);
+        out.file_datasets.push_back(ds.name);
+        int64_t run_component = -1;
+        uint32_t run_begin = 0, run_end = 0;
+        for (uint64_t packed : file_rows) {
+          const uint32_t sample = static_cast<uint32_t>(packed >> 32);
+          const int64_t component = static_cast<int64_t>(packed & 0xffffffffu);
+          if (component == run_component && sample == run_end) {
+            ++run_end;
+            continue;
+          }
+          if (run_component >= 0) {
+            if (sample < run_end && component == run_component) {
+              return Status::Internal(StrCat("samples_", ds.dataset_id, ": sample ", sample,
+                                             " of file ", files[group_begin + i].file_id,
+                                             " appears twice"));
+            }
+            builder.AddRun(run_component, run_begin, run_end);
+          }
+          run_component = component;
+          run_begin = sample;
+          run_end = sample + 1;
+        }
+        builder.AddRun(run_component, run_begin, run_end);
+        out.num_samples += static_cast<int64_t>(file_rows.size());
+        builder.EndFile();
+        std::vector<uint64_t>().swap(file_rows);
+      }
+      group_begin = group_end;
+    }
+  }
+  out.scan_seconds = Since(t0);
+  const auto t1 = std::chrono::steady_clock::now();
+
+  // Decode the values seen: dictionary codes -> strings, one dictionary query per property.
+  std::vector<std::vector<model::GroupValue>> decoded(P);
+  for (size_t p = 0; p < P; ++p) {
+    ValueInterner& in = interners[p];
+    std::vector<model::GroupValue>& values = decoded[p];
+    values.resize(in.size());
+    const PropertyType type = in.type();
+    const bool coded = type == PropertyType::kString || type == PropertyType::kEnum ||
+                       type == PropertyType::kStringList;
+    std::unordered_map<int64_t, std::string> dict;
+    if (coded && props[p] != "dataset" && in.size() > 0) {
+      MIXTERA_ASSIGN_OR_RETURN(
+          auto stmt,
+          store->connection().Prepare("SELECT code, value FROM dictionary WHERE property = ?"));
+      MIXTERA_RETURN_IF_ERROR(stmt.BindString(1, props[p]));
+      MIXTERA_ASSIGN_OR_RETURN(auto r, stmt.ExecuteStreaming());
+      while (true) {
+        MIXTERA_ASSIGN_OR_RETURN(bool more, r.NextChunk());
+        if (!more) break;
+        for (int64_t row = 0; row < r.chunk_size(); ++row) {
+          dict.emplace(r.GetInt64(0, row), std::string(r.GetString(1, row)));
+        }
+      }
+    }
+    auto code_value = [&](uint64_t code) -> Result<model::Literal> {
+      auto it = dict.find(static_cast<int64_t>(code));
+      if (it == dict.end()) {
+        return Status::Corruption(
+            StrCat("property '", props[p], "': code ", code, " is missing from the dictionary"));
+      }
+      return model::Literal::String(it->second);
+    };
+    for (int32_t vid = 0; vid < static_cast<int32_t>(in.size()); ++vid) {
+      model::GroupValue& v = values[vid];
+      v.is_null = false;
+      const auto& raw = in.raw(vid);
+      if (props[p] == "dataset") {
+        v.items.push_back(model::Literal::String(in.constant(vid)));
+      } else if (type == PropertyType::kString || type == PropertyType::kEnum) {
+        MIXTERA_ASSIGN_OR_RETURN(auto l, code_value(raw[0]));
+        v.items.push_back(std::move(l));
+      } else if (type == PropertyType::kStringList) {
+        for (uint64_t code : raw) {
+          MIXTERA_ASSIGN_OR_RETURN(auto l, code_value(code));
+          v.items.push_back(std::move(l));
+        }
+      } else if (type == PropertyType::kBool) {
+        v.items.push_back(model::Literal::Bool(raw[0] != 0));
+      } else if (type == PropertyType::kInt) {
+        v.items.push_back(model::Literal::Int(static_cast<int64_t>(raw[0])));
+      } else {
+        double d;
+        std::memcpy(&d, &raw[0], sizeof(d));
+        v.items.push_back(model::Literal::Float(d));
+      }
+    }
+  }
+  // Sort components by their values so component numbering depends only on the data.
+  const int64_t C = builder.num_components();
+  auto value_of = [&](int64_t c, size_t p) -> model::GroupValue {
+    const int32_t vid = component_tuple[c][p];
+    return vid < 0 ? model::GroupValue{} : decoded[p][vid];
+  };
+  std::vector<int64_t> order(C);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    for (size_t p = 0; p < P; ++p) {
+      const int32_t va = component_tuple[a][p], vb = component_tuple[b][p];
+      if (va == vb) continue;
+      const int cmp = model::CompareGroupValues(value_of(a, p), value_of(b, p));
+      if (cmp != 0) return cmp < 0;
+    }
+    return a < b;
+  });
+  out.components.properties = props;
+  out.components.types = types;
+  out.components.values.reserve(C);
+  out.components.sizes.reserve(C);
+  for (int64_t c : order) {
+    std::vector<model::GroupValue> row(P);
+    for (size_t p = 0; p < P; ++p) row[p] = value_of(c, p);
+    out.components.values.push_back(std::move(row));
+    out.components.sizes.push_back(builder.component_size(c));
+  }
+  out.index = builder.Finish(order);
+  out.finish_seconds = Since(t1);
+  return out;
+}
+
+}  // namespace mixtera::query

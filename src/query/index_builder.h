@@ -1,0 +1,47 @@
+// BuildIndex: runs a query against the metadata store and builds its ChunkerIndex
+// (DESIGN.md §3.4) — the hot path of execute_query.
+//
+// Per matching dataset, one scan `SELECT file_id, sample_id, <grouping columns> FROM
+// samples_<id> WHERE <compiled filter>` streams integer codes (never strings) in insertion
+// order; each row's component is found from its codes (a dense array when the grouping
+// properties' dictionaries are small, a hash map otherwise) and consecutive samples of the
+// same component become runs. Only the distinct values seen are decoded, at the end.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/chunker_index.h"
+#include "mixtera/result.h"
+#include "model/component_table.h"
+#include "model/dataset_info.h"
+#include "model/predicate.h"
+#include "query/filter_compiler.h"
+#include "store/metadata_store.h"
+
+namespace mixtera::query {
+
+struct BuiltIndex {
+  model::ComponentTable components;  // sorted by values; component c = index component c
+  std::unique_ptr<index::ChunkerIndex> index;
+  // The files holding matching samples, in (dataset id, file id) order; the index's
+  // file_index is a position here.
+  std::vector<model::FileRecord> files;
+  std::vector<std::string> file_datasets;    // dataset name per file
+  std::vector<model::DatasetInfo> datasets;  // every dataset that was scanned
+  int64_t num_samples = 0;
+  double scan_seconds = 0;    // query execution and index building (they overlap)
+  double finish_seconds = 0;  // decoding values, sorting components, finishing the index
+};
+
+// Builds the index of the samples matching `where` (validated against ctx), grouped by
+// `group_by` (property names; may include the pseudo-property `dataset`; `split` cannot
+// group). Errors: InvalidArgument for an unknown grouping property or `split`; errors of
+// the store (IOError, Corruption) as they come; Internal when the store returns rows out of
+// (file_id, sample_id) order.
+Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
+                              const std::vector<std::string>& group_by, const FilterContext& ctx);
+
+}  // namespace mixtera::query

@@ -1,0 +1,253 @@
+// End-to-end jobs through the Engine on small hand-built corpora: golden chunk sequences
+// (including the original Mixtera's documented best-effort scenario), key matching across
+// datasets, materialized jobs reopened without the store, and query errors.
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "base/strings.h"
+#include "chunk/job.h"
+#include "engine/engine.h"
+#include "ingest/spec_parser.h"
+#include "mixture/mixture_parser.h"
+#include "query/where_parser.h"
+#include "testing/test_util.h"
+
+namespace mixtera {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+// A range as the tests spell it: (key id, file path suffix, begin, end).
+struct R {
+  int key;
+  std::string file;
+  uint32_t begin, end;
+  bool operator==(const R& o) const = default;
+};
+std::ostream& operator<<(std::ostream& os, const R& r) {
+  return os << "{key " << r.key << " " << r.file << " [" << r.begin << "," << r.end << ")}";
+}
+
+class QueryJobsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto eng = engine::Engine::Open(dir_.Join("mx"));
+    ASSERT_TRUE(eng.ok()) << eng.status().ToString();
+    engine_ = std::move(eng).value();
+  }
+
+  void Register(const std::string& yaml) {
+    auto spec = ingest::ParseDatasetSpec(yaml, dir_.path());
+    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    ingest::IngestOptions options;
+    options.num_threads = 2;
+    auto report = engine_->RegisterDataset(*spec, options, nullptr);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+  }
+
+  std::unique_ptr<chunk::Job> Plan(const std::string& where, const std::string& mixture_yaml) {
+    auto pred = query::ParseWhere(where);
+    EXPECT_TRUE(pred.ok()) << pred.status().ToString();
+    auto spec = mixture::ParseMixtureSpec(mixture_yaml, "test mixture");
+    EXPECT_TRUE(spec.ok()) << spec.status().ToString();
+    auto job = engine_->PlanQuery("test", *pred, *spec);
+    EXPECT_TRUE(job.ok()) << job.status().ToString();
+    return job.ok() ? std::move(job).value() : nullptr;
+  }
+
+  // Every chunk of `job`, each as its ranges in descriptor order.
+  std::vector<std::vector<R>> AllChunks(const chunk::Job& job) {
+    std::vector<std::vector<R>> out;
+    for (int64_t k = 0;; ++k) {
+      auto reply = job.GetChunk(k);
+      EXPECT_TRUE(reply.ok());
+      if (!reply.ok() || reply->status != chunk::ChunkStatus::kChunk) break;
+      std::vector<R> ranges;
+      for (const auto& part : reply->chunk.keys) {
+        for (const auto& r : part.ranges) {
+          const std::string& path = job.definition().files[r.file_index].path;
+          ranges.push_back({part.key_id, path.substr(path.rfind('/') + 1), r.begin, r.end});
+        }
+      }
+      out.push_back(std::move(ranges));
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<engine::Engine> engine_;
+};
+
+// One file: lines 0-49 JavaScript, 50-79 HTML, 80-99 Python.
+std::string LanguageFile() {
+  std::string out;
+  for (int i = 0; i < 100; ++i) {
+    const char* lang = i < 50 ? "JavaScript" : (i < 80 ? "HTML" : "Python");
+    out += StrCat("{\"text\": \"sample ", i, "\", \"language\": \"", lang, "\"}\n");
+  }
+  return out;
+}
+
+constexpr const char* kLanguageSpec = R"(
+name: code
+format: jsonl
+path: code.jsonl
+text: /text
+properties:
+  language: {type: string}
+)";
+
+// The original Mixtera's best-effort unit test (reference/original-mixtera.md §2.4): 50
+// JavaScript, 20 Python and 30 HTML samples with weights 0.4/0.4/0.2 and chunk size 10.
+constexpr const char* kOriginalMixture = R"(
+type: static
+chunk_size: 10
+strict: %s
+weights:
+  - {key: {language: [JavaScript]}, weight: 0.4}
+  - {key: {language: [Python]}, weight: 0.4}
+  - {key: {language: [HTML]}, weight: 0.2}
+)";
+
+std::string WithStrict(const char* fmt, bool strict) {
+  std::string s = fmt;
+  s.replace(s.find("%s"), 2, strict ? "true" : "false");
+  return s;
+}
+
+TEST_F(QueryJobsTest, OriginalScenarioStrictEndsAfterFiveChunks) {
+  WriteFile(dir_.Join("code.jsonl"), LanguageFile());
+  Register(kLanguageSpec);
+  auto job = Plan("", WithStrict(kOriginalMixture, true));
+  ASSERT_NE(job, nullptr);
+  // 4/4/2 per chunk; Python (20 samples) fills exactly 5 chunks. Keys: 0 JS, 1 Python, 2 HTML.
+  const auto chunks = AllChunks(*job);
+  ASSERT_EQ(chunks.size(), 5u);
+  for (uint32_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(chunks[i], (std::vector<R>{{0, "code.jsonl", 4 * i, 4 * i + 4},
+                                         {1, "code.jsonl", 80 + 4 * i, 84 + 4 * i},
+                                         {2, "code.jsonl", 50 + 2 * i, 52 + 2 * i}}))
+        << "chunk " << i;
+  }
+}
+
+TEST_F(QueryJobsTest, OriginalScenarioBestEffortMatchesTheOriginalsCounts) {
+  WriteFile(dir_.Join("code.jsonl"), LanguageFile());
+  Register(kLanguageSpec);
+  auto job = Plan("", WithStrict(kOriginalMixture, false));
+  ASSERT_NE(job, nullptr);
+  // The original's test: 4/4/2 x5, then 7/0/3 x4, then 2/0/8 — all 100 samples.
+  // Chunks 0-4 as in strict mode. Chunks 5-8: JavaScript [20+7j, 27+7j) and HTML
+  // [60+3j, 63+3j). Chunk 9: JavaScript's last 2 [48,50) and HTML's last 8 [72,80).
+  const auto chunks = AllChunks(*job);
+  ASSERT_EQ(chunks.size(), 10u);
+  for (uint32_t j = 0; j < 4; ++j) {
+    EXPECT_EQ(chunks[5 + j], (std::vector<R>{{0, "code.jsonl", 20 + 7 * j, 27 + 7 * j},
+                                             {2, "code.jsonl", 60 + 3 * j, 63 + 3 * j}}))
+        << "chunk " << 5 + j;
+  }
+  EXPECT_EQ(chunks[9], (std::vector<R>{{0, "code.jsonl", 48, 50}, {2, "code.jsonl", 72, 80}}));
+  auto last = job->GetChunk(9);
+  ASSERT_TRUE(last.ok());
+  EXPECT_FALSE(last->chunk.partial);  // exactly 10 samples
+  EXPECT_EQ(job->plan().exhausted_at(), (std::vector<int64_t>{9, 4, 9}));
+}
+
+TEST_F(QueryJobsTest, FirstDeclaredKeyOwnsSharedComponentsAcrossDatasets) {
+  // Two datasets; `tags` is a string_list, so component [en, fr] matches both keys below and
+  // belongs to the first declared one (fr).
+  WriteFile(dir_.Join("a.jsonl"),
+            "{\"t\": \"a0\", \"tags\": [\"en\"]}\n"
+            "{\"t\": \"a1\", \"tags\": [\"en\", \"fr\"]}\n"
+            "{\"t\": \"a2\", \"tags\": [\"fr\"]}\n"
+            "{\"t\": \"a3\", \"tags\": [\"en\"]}\n");
+  WriteFile(dir_.Join("b.jsonl"),
+            "{\"t\": \"b0\", \"tags\": [\"fr\"]}\n"
+            "{\"t\": \"b1\", \"tags\": [\"en\", \"fr\"]}\n");
+  Register(
+      "name: a\nformat: jsonl\npath: a.jsonl\ntext: /t\nproperties: {tags: {type: string_list}}\n");
+  Register(
+      "name: b\nformat: jsonl\npath: b.jsonl\ntext: /t\nproperties: {tags: {type: string_list}}\n");
+  auto job = Plan("", R"(
+type: static
+chunk_size: 2
+strict: false
+weights:
+  - {key: {tags: [fr]}, weight: 0.5}
+  - {key: {tags: [en]}, weight: 0.5}
+)");
+  ASSERT_NE(job, nullptr);
+  // Components sorted by value: [en] (a0, a3), [en, fr] (a1, b1), [fr] (a2, b0).
+  // Key fr owns [en, fr] and [fr]: 4 samples; key en owns [en]: 2 samples.
+  EXPECT_EQ(job->key_supply(), (std::vector<int64_t>{4, 2}));
+  bool warned = false;
+  for (const auto& w : job->definition().warnings)
+    warned |= w.find("several keys") != std::string::npos;
+  EXPECT_TRUE(warned);
+  // 1/1 per chunk: chunks 0-1 take one sample of each key; then key en is out and key fr
+  // fills the rest: 6 samples in 3 chunks, every one exactly once.
+  std::multiset<std::pair<std::string, uint32_t>> seen;
+  for (const auto& chunk : AllChunks(*job)) {
+    for (const auto& r : chunk) {
+      for (uint32_t s = r.begin; s < r.end; ++s) seen.insert({r.file, s});
+    }
+  }
+  EXPECT_EQ(seen, (std::multiset<std::pair<std::string, uint32_t>>{{"a.jsonl", 0},
+                                                                   {"a.jsonl", 1},
+                                                                   {"a.jsonl", 2},
+                                                                   {"a.jsonl", 3},
+                                                                   {"b.jsonl", 0},
+                                                                   {"b.jsonl", 1}}));
+}
+
+TEST_F(QueryJobsTest, ExecuteMaterializesAJobThatOpensWithoutTheStore) {
+  WriteFile(dir_.Join("code.jsonl"), LanguageFile());
+  Register(kLanguageSpec);
+  auto pred = query::ParseWhere("language != 'HTML'");
+  ASSERT_TRUE(pred.ok());
+  auto spec = mixture::ParseMixtureSpec("{type: inferring, chunk_size: 7, strict: false}", "m");
+  ASSERT_TRUE(spec.ok());
+  auto job = engine_->ExecuteQuery("run-1", *pred, *spec);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_STATUS(engine_->ExecuteQuery("run-1", *pred, *spec), StatusCode::kAlreadyExists, "run-1");
+  // Close the engine (and the store) before opening the job.
+  engine_.reset();
+  auto opened = chunk::Job::Open(dir_.Join("mx/jobs/run-1"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const auto a = AllChunks(**job), b = AllChunks(**opened);
+  EXPECT_EQ(a, b);
+  // 70 matching samples (50 JavaScript, 20 Python); no HTML sample appears.
+  int64_t total = 0;
+  for (const auto& chunk : b) {
+    for (const auto& r : chunk) {
+      total += r.end - r.begin;
+      EXPECT_TRUE(r.end <= 50 || r.begin >= 80) << r;
+    }
+  }
+  EXPECT_EQ(total, 70);
+  // Inferring: keys are the two components, 50:20 of 7 -> 5/2 per chunk.
+  EXPECT_EQ((*opened)->InitialCounts(), (std::vector<int64_t>{5, 2}));
+}
+
+TEST_F(QueryJobsTest, ErrorsNameThePlace) {
+  WriteFile(dir_.Join("code.jsonl"), LanguageFile());
+  Register(kLanguageSpec);
+  auto pred = query::ParseWhere("");
+  ASSERT_TRUE(pred.ok());
+  // A key on a property no dataset has.
+  auto spec = mixture::ParseMixtureSpec(
+      "{type: static, chunk_size: 4, weights: [{key: {lang: [x]}, weight: 1}]}", "m");
+  ASSERT_TRUE(spec.ok());
+  EXPECT_STATUS(engine_->PlanQuery("j", *pred, *spec), StatusCode::kInvalidArgument, "lang");
+  // An unknown grouping property, a bad job id.
+  auto inferring = mixture::ParseMixtureSpec("{type: inferring, group_by: [nope]}", "m");
+  ASSERT_TRUE(inferring.ok());
+  EXPECT_STATUS(engine_->PlanQuery("j", *pred, *inferring), StatusCode::kInvalidArgument, "nope");
+  EXPECT_STATUS(engine_->ExecuteQuery("../x", *pred, *inferring), StatusCode::kInvalidArgument,
+                "job id");
+}
+
+}  // namespace
+}  // namespace mixtera
