@@ -187,6 +187,9 @@ Result<ChunkReply> Job::GetChunk(int64_t k) const {
   ChunkDescriptor& chunk = reply.chunk;
   reply.status = ChunkStatus::kChunk;
   chunk.index = k;
+  chunk.keys.reserve(seg.entry_end - seg.entry_begin);
+  std::vector<size_t> starts;  // per part: its first range in chunk.range_storage
+  starts.reserve(seg.entry_end - seg.entry_begin + 1);
   chunk.mixture_id = seg.mixture_id;
   chunk.partial = seg.partial;
   const int64_t t = k - seg.first_chunk;
@@ -208,9 +211,11 @@ Result<ChunkReply> Job::GetChunk(int64_t k) const {
           part.num_samples = hi - lo;
           KeyStream single({comps[i]}, {size}, 1, false, def_.mixture.shuffle_block,
                            def_.mixture.seed);
-          single.Extract(*index_, lo - offset, hi - offset, &part.ranges);
-          SortAndMergeRanges(&part.ranges);
-          chunk.keys.push_back(std::move(part));
+          const size_t start = chunk.range_storage.size();
+          single.Extract(*index_, lo - offset, hi - offset, &chunk.range_storage);
+          SortAndMergeTail(&chunk.range_storage, start);
+          starts.push_back(start);
+          chunk.keys.push_back(part);
         }
         offset += size;
       }
@@ -219,9 +224,17 @@ Result<ChunkReply> Job::GetChunk(int64_t k) const {
     ChunkKeyPart part;
     part.key_id = entry.key;
     part.num_samples = entry.count;
-    stream.Extract(*index_, begin, end, &part.ranges);
-    SortAndMergeRanges(&part.ranges);
-    chunk.keys.push_back(std::move(part));
+    const size_t start = chunk.range_storage.size();
+    stream.Extract(*index_, begin, end, &chunk.range_storage);
+    SortAndMergeTail(&chunk.range_storage, start);
+    starts.push_back(start);
+    chunk.keys.push_back(part);
+  }
+  // The spans are set once the storage stops growing.
+  starts.push_back(chunk.range_storage.size());
+  for (size_t i = 0; i < chunk.keys.size(); ++i) {
+    chunk.keys[i].ranges = std::span<const index::SampleRange>(
+        chunk.range_storage.data() + starts[i], starts[i + 1] - starts[i]);
   }
   return reply;
 }

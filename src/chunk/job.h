@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,15 +75,23 @@ struct JobDefinition {
 struct ChunkKeyPart {
   int32_t key_id = 0;
   int64_t num_samples = 0;
-  // Sorted by (file, begin); touching ranges merged.
-  std::vector<index::SampleRange> ranges;
+  // Sorted by (file, begin); touching ranges merged. Points into the descriptor's storage.
+  std::span<const index::SampleRange> ranges;
 };
 
+// Move-only: the parts' ranges point into `range_storage`, which a move keeps in place.
 struct ChunkDescriptor {
+  ChunkDescriptor() = default;
+  ChunkDescriptor(ChunkDescriptor&&) = default;
+  ChunkDescriptor& operator=(ChunkDescriptor&&) = default;
+  ChunkDescriptor(const ChunkDescriptor&) = delete;
+  ChunkDescriptor& operator=(const ChunkDescriptor&) = delete;
+
   int64_t index = 0;
   int32_t mixture_id = 0;
   bool partial = false;
   std::vector<ChunkKeyPart> keys;  // by key id
+  std::vector<index::SampleRange> range_storage;
   int64_t num_samples() const;
 };
 

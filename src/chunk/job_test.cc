@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -95,7 +96,9 @@ bool SameChunk(const ChunkDescriptor& a, const ChunkDescriptor& b) {
     return false;
   }
   for (size_t i = 0; i < a.keys.size(); ++i) {
-    if (a.keys[i].key_id != b.keys[i].key_id || a.keys[i].ranges != b.keys[i].ranges ||
+    if (a.keys[i].key_id != b.keys[i].key_id ||
+        !std::equal(a.keys[i].ranges.begin(), a.keys[i].ranges.end(), b.keys[i].ranges.begin(),
+                    b.keys[i].ranges.end()) ||
         a.keys[i].num_samples != b.keys[i].num_samples) {
       return false;
     }

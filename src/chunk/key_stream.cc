@@ -15,15 +15,17 @@ uint64_t Mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-void SortAndMergeRanges(std::vector<index::SampleRange>* ranges) {
-  std::sort(ranges->begin(), ranges->end(), [](const auto& a, const auto& b) {
+void SortAndMergeTail(std::vector<index::SampleRange>* ranges, size_t start) {
+  auto first = ranges->begin() + static_cast<std::ptrdiff_t>(start);
+  if (ranges->end() - first <= 1) return;
+  std::sort(first, ranges->end(), [](const auto& a, const auto& b) {
     return a.file_index != b.file_index ? a.file_index < b.file_index
                                         : (a.begin != b.begin ? a.begin < b.begin : a.end < b.end);
   });
-  size_t w = 0;
-  for (size_t r = 0; r < ranges->size(); ++r) {
-    auto& cur = (*ranges)[r];
-    if (w > 0 && (*ranges)[w - 1].file_index == cur.file_index &&
+  size_t w = start;
+  for (size_t r = start; r < ranges->size(); ++r) {
+    const index::SampleRange cur = (*ranges)[r];
+    if (w > start && (*ranges)[w - 1].file_index == cur.file_index &&
         (*ranges)[w - 1].end == cur.begin) {
       (*ranges)[w - 1].end = cur.end;
     } else {
@@ -32,6 +34,8 @@ void SortAndMergeRanges(std::vector<index::SampleRange>* ranges) {
   }
   ranges->resize(w);
 }
+
+void SortAndMergeRanges(std::vector<index::SampleRange>* ranges) { SortAndMergeTail(ranges, 0); }
 
 KeyStream::KeyStream(std::vector<int64_t> components, std::vector<int64_t> sizes, int64_t repeat,
                      bool concatenated, int64_t shuffle_block, uint64_t stream_seed)
@@ -170,6 +174,17 @@ void KeyStream::ExtractComponent(const index::ChunkerIndex& index, size_t i, int
 void KeyStream::Extract(const index::ChunkerIndex& index, int64_t begin, int64_t end,
                         std::vector<index::SampleRange>* out) const {
   MIXTERA_CHECK(0 <= begin && begin <= end && end <= total_size());
+  if (components_.size() == 1) {  // one component: stream positions are its positions
+    int64_t p = begin;
+    while (p < end) {
+      const int64_t epoch = p / epoch_size_;
+      const int64_t o0 = p - epoch * epoch_size_;
+      const int64_t o1 = std::min(end - epoch * epoch_size_, epoch_size_);
+      ExtractComponent(index, 0, epoch, o0, o1, out);
+      p = epoch * epoch_size_ + o1;
+    }
+    return;
+  }
   std::vector<int64_t> lo, hi;
   int64_t p = begin;
   while (p < end) {

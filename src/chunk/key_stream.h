@@ -73,5 +73,8 @@ uint64_t Mix64(uint64_t x);
 // samples twice, possible only when a key repeats its data within one chunk) are kept
 // apart, so no sample is lost.
 void SortAndMergeRanges(std::vector<index::SampleRange>* ranges);
+// The same for the ranges at positions [start, size()) of *ranges (the tail is sorted,
+// merged and shrunk in place).
+void SortAndMergeTail(std::vector<index::SampleRange>* ranges, size_t start);
 
 }  // namespace mixtera::chunk

@@ -89,6 +89,8 @@ struct GroupColumn {
 
 // Records per scan group (see BuildIndex): bounds the buffered rows to 8 bytes each.
 constexpr int64_t kGroupRows = 4 << 20;
+// Largest dense component table (entries of 4 bytes).
+constexpr uint64_t kMaxDenseTable = 1 << 22;
 
 struct TupleHash {
   size_t operator()(const std::vector<int32_t>& v) const {
@@ -179,6 +181,43 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       cols[p].result_col = static_cast<int>(select.size());
       select.push_back(duckdb::QuoteIdentifier(props[p]));
     }
+    // Dense lookup: when every grouping column of this dataset is a dictionary code or a
+    // bool, a row's component is found by indexing a table with the mixed-radix number of
+    // its codes (NULL = 0, code c = c + 1), without hashing; new combinations go through
+    // the interners once.
+    std::vector<int64_t> dense_radix(P, 1), dense_stride(P, 0);
+    bool dense = true;
+    uint64_t dense_size = 1;
+    for (size_t p = 0; p < P && dense; ++p) {
+      if (cols[p].source != GroupColumn::Source::kColumn) continue;
+      const PropertyType t = types[p];
+      if (t == PropertyType::kString || t == PropertyType::kEnum) {
+        MIXTERA_ASSIGN_OR_RETURN(
+            auto count_stmt,
+            store->connection().Prepare("SELECT count(*) FROM dictionary WHERE property = ?"));
+        MIXTERA_RETURN_IF_ERROR(count_stmt.BindString(1, props[p]));
+        MIXTERA_ASSIGN_OR_RETURN(auto count_result, count_stmt.Execute());
+        MIXTERA_ASSIGN_OR_RETURN(bool has_row, count_result.NextChunk());
+        dense_radix[p] = (has_row ? count_result.GetInt64(0, 0) : 0) + 1;
+      } else if (t == PropertyType::kBool) {
+        dense_radix[p] = 3;
+      } else {
+        dense = false;
+        break;
+      }
+      dense_stride[p] = static_cast<int64_t>(dense_size);
+      dense_size *= static_cast<uint64_t>(dense_radix[p]);
+      if (dense_size > kMaxDenseTable) dense = false;
+    }
+    std::vector<int32_t> dense_table;
+    std::vector<size_t> dense_cols;
+    if (dense) {
+      dense_table.assign(dense_size, -1);
+      for (size_t p = 0; p < P; ++p) {
+        if (cols[p].source == GroupColumn::Source::kColumn) dense_cols.push_back(p);
+      }
+    }
+
     // Ingest appends batches of several files as they are scanned in parallel, so rows of
     // different files interleave in the table (each file's own rows stay in order). Scan
     // groups of consecutive files (zone maps on file_id skip the other row groups), buffer
@@ -247,50 +286,81 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
             return Status::Internal(StrCat("samples_", ds.dataset_id, ": sample id ", sample,
                                            " of file ", file_id, " is out of range"));
           }
-          for (size_t p = 0; p < P; ++p) {
-            const GroupColumn& gc = cols[p];
-            if (gc.source == GroupColumn::Source::kNull) {
-              tuple[p] = -1;
-              continue;
+          // The slow path: intern every value, then look the tuple up.
+          auto component_of_row = [&]() -> int64_t {
+            for (size_t p = 0; p < P; ++p) {
+              const GroupColumn& gc = cols[p];
+              if (gc.source == GroupColumn::Source::kNull) {
+                tuple[p] = -1;
+                continue;
+              }
+              if (gc.source == GroupColumn::Source::kConstant) {
+                tuple[p] = gc.constant_vid;
+                continue;
+              }
+              const Raw& rc = raw[p];
+              if (!Valid(rc.validity, static_cast<uint64_t>(r))) {
+                tuple[p] = -1;
+                continue;
+              }
+              switch (rc.type) {
+                case RawType::kInt32:
+                  tuple[p] = interners[p].Code(static_cast<const int32_t*>(rc.data)[r]);
+                  break;
+                case RawType::kInt64:
+                  tuple[p] = interners[p].Scalar(
+                      static_cast<uint64_t>(static_cast<const int64_t*>(rc.data)[r]));
+                  break;
+                case RawType::kDouble: {
+                  double d = static_cast<const double*>(rc.data)[r];
+                  if (d == 0) d = 0;  // -0.0 and 0.0 group together
+                  uint64_t bits;
+                  std::memcpy(&bits, &d, sizeof(bits));
+                  tuple[p] = interners[p].Scalar(bits);
+                  break;
+                }
+                case RawType::kBool:
+                  tuple[p] = interners[p].Scalar(static_cast<const bool*>(rc.data)[r] ? 1 : 0);
+                  break;
+                case RawType::kInt32List: {
+                  const auto& e = static_cast<const QueryResult::ListEntry*>(rc.data)[r];
+                  tuple[p] = interners[p].List(rc.child + e.offset, e.length);
+                  break;
+                }
+                case RawType::kOther:
+                  break;
+              }
             }
-            if (gc.source == GroupColumn::Source::kConstant) {
-              tuple[p] = gc.constant_vid;
-              continue;
-            }
-            const Raw& rc = raw[p];
-            if (!Valid(rc.validity, static_cast<uint64_t>(r))) {
-              tuple[p] = -1;
-              continue;
-            }
-            switch (rc.type) {
-              case RawType::kInt32:
-                tuple[p] = interners[p].Code(static_cast<const int32_t*>(rc.data)[r]);
-                break;
-              case RawType::kInt64:
-                tuple[p] = interners[p].Scalar(
-                    static_cast<uint64_t>(static_cast<const int64_t*>(rc.data)[r]));
-                break;
-              case RawType::kDouble: {
-                double d = static_cast<const double*>(rc.data)[r];
-                if (d == 0) d = 0;  // -0.0 and 0.0 group together
-                uint64_t bits;
-                std::memcpy(&bits, &d, sizeof(bits));
-                tuple[p] = interners[p].Scalar(bits);
+            return lookup();
+          };
+          int64_t component_id;
+          if (dense) {
+            uint64_t idx = 0;
+            bool in_range = true;
+            for (size_t p : dense_cols) {
+              const Raw& rc = raw[p];
+              int64_t v = -1;
+              if (Valid(rc.validity, static_cast<uint64_t>(r))) {
+                v = rc.type == RawType::kBool ? (static_cast<const bool*>(rc.data)[r] ? 1 : 0)
+                                              : static_cast<const int32_t*>(rc.data)[r];
+              }
+              if (v + 1 >= dense_radix[p] || v < -1) {
+                in_range = false;
                 break;
               }
-              case RawType::kBool:
-                tuple[p] = interners[p].Scalar(static_cast<const bool*>(rc.data)[r] ? 1 : 0);
-                break;
-              case RawType::kInt32List: {
-                const auto& e = static_cast<const QueryResult::ListEntry*>(rc.data)[r];
-                tuple[p] = interners[p].List(rc.child + e.offset, e.length);
-                break;
-              }
-              case RawType::kOther:
-                break;
+              idx += static_cast<uint64_t>((v + 1) * dense_stride[p]);
             }
+            if (!in_range) {
+              component_id = component_of_row();
+            } else {
+              int32_t& slot = dense_table[idx];
+              if (slot < 0) slot = static_cast<int32_t>(component_of_row());
+              component_id = slot;
+            }
+          } else {
+            component_id = component_of_row();
           }
-          const uint64_t component = static_cast<uint64_t>(lookup());
+          const uint64_t component = static_cast<uint64_t>(component_id);
           cached_rows->push_back((static_cast<uint64_t>(sample) << 32) | component);
         }
       }
