@@ -17,7 +17,7 @@
 namespace mixtera::index {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '1'};
+constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '2'};
 constexpr uint8_t kRanges = 0;
 constexpr uint8_t kSet = 1;
 // One run stored inline in the entry: entry_data = first sample, entry_aux unused.
@@ -41,16 +41,17 @@ struct Section {
   uint64_t count;
 };
 std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w) {
-  return {{8, c + 1}, {8, e + 1}, {8, e}, {4, e}, {4, e}, {1, e}, {4, r}, {4, r}, {4, r}, {8, w}};
+  return {{8, c + 1}, {32, e + 1}, {4, r}, {4, r}, {4, r}, {8, w}};
 }
 
 }  // namespace
 
 // Owns the bytes the views point into: either vectors from the builder or a mapping.
 struct ChunkerIndex::Storage {
-  std::vector<uint64_t> component_entry_begin, entry_position, entry_data, words;
-  std::vector<uint32_t> entry_file, entry_aux, range_begin, range_end, range_offset;
-  std::vector<uint8_t> entry_kind;
+  using EntryRecord = ChunkerIndex::EntryRecord;
+  std::vector<uint64_t> component_entry_begin, words;
+  std::vector<EntryRecord> entries;
+  std::vector<uint32_t> range_begin, range_end, range_offset;
   void* map = nullptr;
   size_t map_size = 0;
   ~Storage() {
@@ -62,15 +63,15 @@ ChunkerIndex::ChunkerIndex() : storage_(std::make_unique<Storage>()) {}
 ChunkerIndex::~ChunkerIndex() = default;
 
 int64_t ChunkerIndex::component_size(int64_t c) const {
-  return static_cast<int64_t>(entry_position_[component_entry_begin_[c + 1]] -
-                              entry_position_[component_entry_begin_[c]]);
+  return static_cast<int64_t>(entries_[component_entry_begin_[c + 1]].position -
+                              entries_[component_entry_begin_[c]].position);
 }
 
 int64_t ChunkerIndex::num_set_samples() const {
   int64_t n = 0;
   for (uint64_t e = 0; e < num_entries_; ++e) {
-    if (entry_kind_[e] == kSet)
-      n += static_cast<int64_t>(entry_position_[e + 1] - entry_position_[e]);
+    if (entries_[e].kind == kSet)
+      n += static_cast<int64_t>(entries_[e + 1].position - entries_[e].position);
   }
   return n;
 }
@@ -90,13 +91,14 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
   if (begin == end) return;
   const uint64_t e_first = component_entry_begin_[c];
   const uint64_t e_last = component_entry_begin_[c + 1];
-  const uint64_t base = entry_position_[e_first];
+  const uint64_t base = entries_[e_first].position;
   uint64_t g = base + static_cast<uint64_t>(begin);
   const uint64_t g_end = base + static_cast<uint64_t>(end);
   // The entry holding position g: the last entry whose start is <= g.
   uint64_t e = static_cast<uint64_t>(
-      std::upper_bound(entry_position_ + e_first, entry_position_ + e_last, g) - entry_position_ -
-      1);
+      std::upper_bound(entries_ + e_first, entries_ + e_last, g,
+                       [](uint64_t v, const EntryRecord& r) { return v < r.position; }) -
+      entries_ - 1);
   auto emit = [out](uint32_t file, uint32_t b, uint32_t en) {
     if (!out->empty() && out->back().file_index == file && out->back().end == b) {
       out->back().end = en;
@@ -105,16 +107,16 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
     }
   };
   while (g < g_end) {
-    const uint64_t entry_end = entry_position_[e + 1];
-    const uint64_t local = g - entry_position_[e];
+    const uint64_t entry_end = entries_[e + 1].position;
+    const uint64_t local = g - entries_[e].position;
     const uint64_t take = std::min(entry_end, g_end) - g;
-    const uint32_t file = entry_file_[e];
-    if (entry_kind_[e] == kSingleRun) {
-      const uint32_t b = static_cast<uint32_t>(entry_data_[e] + local);
+    const uint32_t file = entries_[e].file;
+    if (entries_[e].kind == kSingleRun) {
+      const uint32_t b = static_cast<uint32_t>(entries_[e].data + local);
       emit(file, b, b + static_cast<uint32_t>(take));
-    } else if (entry_kind_[e] == kRanges) {
-      const uint64_t r0 = entry_data_[e];
-      const uint64_t r1 = r0 + entry_aux_[e];
+    } else if (entries_[e].kind == kRanges) {
+      const uint64_t r0 = entries_[e].data;
+      const uint64_t r1 = r0 + entries_[e].aux;
       uint64_t r = static_cast<uint64_t>(
           std::upper_bound(range_offset_ + r0, range_offset_ + r1, static_cast<uint32_t>(local)) -
           range_offset_ - 1);
@@ -131,7 +133,8 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
         ++r;
       }
     } else {
-      EliasFanoView set(words_ + entry_data_[e], entry_end - entry_position_[e], entry_aux_[e]);
+      EliasFanoView set(words_ + entries_[e].data, entry_end - entries_[e].position,
+                        entries_[e].aux);
       set.Decode(local, take, [&](uint64_t v) {
         emit(file, static_cast<uint32_t>(v), static_cast<uint32_t>(v + 1));
       });
@@ -144,8 +147,8 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
 std::vector<std::pair<uint32_t, int64_t>> ChunkerIndex::ComponentFiles(int64_t c) const {
   std::vector<std::pair<uint32_t, int64_t>> files;
   for (uint64_t e = component_entry_begin_[c]; e < component_entry_begin_[c + 1]; ++e) {
-    files.emplace_back(entry_file_[e],
-                       static_cast<int64_t>(entry_position_[e + 1] - entry_position_[e]));
+    files.emplace_back(entries_[e].file,
+                       static_cast<int64_t>(entries_[e + 1].position - entries_[e].position));
   }
   return files;
 }
@@ -163,9 +166,8 @@ Status ChunkerIndex::Save(const std::string& path) const {
   h.num_words = num_words_;
   h.num_samples = num_samples_;
   bool ok = std::fwrite(&h, sizeof(h), 1, f) == 1;
-  const void* arrays[] = {
-      component_entry_begin_, entry_position_, entry_data_,   entry_file_, entry_aux_, entry_kind_,
-      range_begin_,           range_end_,      range_offset_, words_};
+  const void* arrays[] = {component_entry_begin_, entries_, range_begin_, range_end_,
+                          range_offset_,          words_};
   const auto sections = SectionsOf(num_components_, num_entries_, num_ranges_, num_words_);
   static const char kZeros[8] = {};
   for (size_t i = 0; i < sections.size() && ok; ++i) {
@@ -214,7 +216,7 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   }
   const auto sections = SectionsOf(h.num_components, h.num_entries, h.num_ranges, h.num_words);
   size_t offset = sizeof(Header);
-  const void* ptrs[10];
+  const void* ptrs[6];
   for (size_t i = 0; i < sections.size(); ++i) {
     // Guard the multiplication against absurd counts from a corrupt header.
     if (sections[i].count > size) {
@@ -232,18 +234,14 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   num_words_ = h.num_words;
   num_samples_ = h.num_samples;
   component_entry_begin_ = static_cast<const uint64_t*>(ptrs[0]);
-  entry_position_ = static_cast<const uint64_t*>(ptrs[1]);
-  entry_data_ = static_cast<const uint64_t*>(ptrs[2]);
-  entry_file_ = static_cast<const uint32_t*>(ptrs[3]);
-  entry_aux_ = static_cast<const uint32_t*>(ptrs[4]);
-  entry_kind_ = static_cast<const uint8_t*>(ptrs[5]);
-  range_begin_ = static_cast<const uint32_t*>(ptrs[6]);
-  range_end_ = static_cast<const uint32_t*>(ptrs[7]);
-  range_offset_ = static_cast<const uint32_t*>(ptrs[8]);
-  words_ = static_cast<const uint64_t*>(ptrs[9]);
+  entries_ = static_cast<const EntryRecord*>(ptrs[1]);
+  range_begin_ = static_cast<const uint32_t*>(ptrs[2]);
+  range_end_ = static_cast<const uint32_t*>(ptrs[3]);
+  range_offset_ = static_cast<const uint32_t*>(ptrs[4]);
+  words_ = static_cast<const uint64_t*>(ptrs[5]);
   // Cheap consistency checks so a corrupt file fails here, not with a wild read later.
   if (component_entry_begin_[0] != 0 || component_entry_begin_[num_components_] != num_entries_ ||
-      entry_position_[0] != 0 || entry_position_[num_entries_] != num_samples_) {
+      entries_[0].position != 0 || entries_[num_entries_].position != num_samples_) {
     return Status::Corruption(StrCat(origin, ": index tables are inconsistent"));
   }
   for (uint64_t c = 0; c < num_components_; ++c) {
@@ -252,15 +250,16 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
     }
   }
   for (uint64_t e = 0; e < num_entries_; ++e) {
-    const uint64_t count = entry_position_[e + 1] - entry_position_[e];
-    const bool bad_ranges = entry_kind_[e] == kRanges &&
-                            (entry_data_[e] + entry_aux_[e] > num_ranges_ || entry_aux_[e] == 0);
+    const uint64_t count = entries_[e + 1].position - entries_[e].position;
+    const bool bad_ranges =
+        entries_[e].kind == kRanges &&
+        (entries_[e].data + entries_[e].aux > num_ranges_ || entries_[e].aux == 0);
     const bool bad_set =
-        entry_kind_[e] == kSet &&
-        (entry_data_[e] + EliasFanoLayout(count, entry_aux_[e]).total_words() > num_words_);
-    const bool bad_run = entry_kind_[e] == kSingleRun && entry_data_[e] + count >= UINT32_MAX;
-    if (entry_position_[e + 1] < entry_position_[e] || entry_kind_[e] > kSingleRun || bad_ranges ||
-        bad_run || bad_set || count == 0) {
+        entries_[e].kind == kSet &&
+        (entries_[e].data + EliasFanoLayout(count, entries_[e].aux).total_words() > num_words_);
+    const bool bad_run = entries_[e].kind == kSingleRun && entries_[e].data + count >= UINT32_MAX;
+    if (entries_[e + 1].position < entries_[e].position || entries_[e].kind > kSingleRun ||
+        bad_ranges || bad_run || bad_set || count == 0) {
       return Status::Corruption(StrCat(origin, ": index entry ", e, " is inconsistent"));
     }
   }
@@ -354,29 +353,21 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
   uint64_t num_entries = 0;
   for (const auto& v : entries_) num_entries += v.size();
   s.component_entry_begin.reserve(order.size() + 1);
-  s.entry_position.reserve(num_entries + 1);
-  s.entry_data.reserve(num_entries);
-  s.entry_file.reserve(num_entries);
-  s.entry_aux.reserve(num_entries);
-  s.entry_kind.reserve(num_entries);
+  s.entries.reserve(num_entries + 1);
   std::vector<bool> seen(order.size(), false);
   uint64_t position = 0;
   for (int64_t old : order) {
     MIXTERA_CHECK(old >= 0 && old < num_components_ && !seen[old]);
     seen[old] = true;
-    s.component_entry_begin.push_back(s.entry_file.size());
+    s.component_entry_begin.push_back(s.entries.size());
     for (const Entry& e : entries_[old]) {
-      s.entry_position.push_back(position);
-      s.entry_data.push_back(e.data);
-      s.entry_file.push_back(e.file);
-      s.entry_aux.push_back(e.aux);
-      s.entry_kind.push_back(e.kind);
+      s.entries.push_back({position, e.data, e.file, e.aux, e.kind, 0});
       position += e.count;
     }
     std::vector<Entry>().swap(entries_[old]);
   }
-  s.component_entry_begin.push_back(s.entry_file.size());
-  s.entry_position.push_back(position);
+  s.component_entry_begin.push_back(s.entries.size());
+  s.entries.push_back({position, 0, 0, 0, 0, 0});  // sentinel: the end position
   s.range_begin = std::move(range_begin_);
   s.range_end = std::move(range_end_);
   s.range_offset = std::move(range_offset_);
@@ -387,11 +378,7 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
   index->num_words_ = s.words.size();
   index->num_samples_ = position;
   index->component_entry_begin_ = s.component_entry_begin.data();
-  index->entry_position_ = s.entry_position.data();
-  index->entry_data_ = s.entry_data.data();
-  index->entry_file_ = s.entry_file.data();
-  index->entry_aux_ = s.entry_aux.data();
-  index->entry_kind_ = s.entry_kind.data();
+  index->entries_ = s.entries.data();
   index->range_begin_ = s.range_begin.data();
   index->range_end_ = s.range_end.data();
   index->range_offset_ = s.range_offset.data();

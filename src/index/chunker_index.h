@@ -80,11 +80,17 @@ class ChunkerIndex {
   uint64_t num_samples_ = 0;
   // Views into storage_ (see docs/job_format.md for their meaning).
   const uint64_t* component_entry_begin_ = nullptr;  // [C + 1]
-  const uint64_t* entry_position_ = nullptr;         // [E + 1] global stream positions
-  const uint64_t* entry_data_ = nullptr;             // [E] first range / first word
-  const uint32_t* entry_file_ = nullptr;             // [E]
-  const uint32_t* entry_aux_ = nullptr;              // [E] range count, or set universe
-  const uint8_t* entry_kind_ = nullptr;     // [E] 0 = ranges, 1 = Elias-Fano set, 2 = one run
+  // One (component, file) pair, in one cache line's half: random access touches one line.
+  struct EntryRecord {
+    uint64_t position;  // global stream position of the first sample; [E] = num_samples
+    uint64_t data;      // first range / first word / the single run's first sample
+    uint32_t file;
+    uint32_t aux;   // range count, or set universe
+    uint32_t kind;  // 0 = ranges, 1 = Elias-Fano set, 2 = one run
+    uint32_t reserved;
+  };
+  static_assert(sizeof(EntryRecord) == 32);
+  const EntryRecord* entries_ = nullptr;    // [E + 1]
   const uint32_t* range_begin_ = nullptr;   // [R]
   const uint32_t* range_end_ = nullptr;     // [R]
   const uint32_t* range_offset_ = nullptr;  // [R] position of the range in its entry

@@ -55,12 +55,20 @@ EliasFanoView::EliasFanoView(const uint64_t* words, uint64_t n, uint64_t univers
 uint64_t EliasFanoView::SelectUpperBit(uint64_t i) const {
   // select_[s] is the upper-bit position of element s * stride; walk forward from there.
   const uint64_t s = i / kSelectStride;
-  const uint64_t pos = select_[s];
-  uint64_t need = i - s * kSelectStride;
-  if (need == 0) return pos;
-  uint64_t w = pos >> 6;
-  const uint64_t off = pos & 63;
-  uint64_t word = off == 63 ? 0 : upper_[w] & (~uint64_t{0} << (off + 1));
+  uint64_t need, w, word;
+  if (s == 0) {
+    // Within the first stride, scan from the start: no extra cache line for the sample.
+    need = i + 1;
+    w = 0;
+    word = upper_[0];
+  } else {
+    const uint64_t pos = select_[s];
+    need = i - s * kSelectStride;
+    if (need == 0) return pos;
+    w = pos >> 6;
+    const uint64_t off = pos & 63;
+    word = off == 63 ? 0 : upper_[w] & (~uint64_t{0} << (off + 1));
+  }
   while (true) {
     const uint64_t ones = static_cast<uint64_t>(std::popcount(word));
     if (ones >= need) {

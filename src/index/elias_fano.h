@@ -5,7 +5,7 @@
 // (component, file) pairs whose samples form short ranges (DESIGN.md §3.4).
 //
 // Layout of an encoded block (64-bit words, so it can be used in place from an mmap):
-//   [lower bits: n * L bits, packed][upper bits: n + (u >> L) + 1 bits][select samples]
+
 // where L = floor(log2(u / n)) (0 when u <= n), element i sets upper bit (x_i >> L) + i,
 // and the select samples hold, for every 256th element, the position of its upper bit.
 #pragma once

@@ -243,6 +243,9 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
       // Per file of the group: (sample id << 32 | component) in arrival order.
       std::vector<std::vector<uint64_t>> rows(group_end - group_begin);
+      for (size_t i = group_begin; i < group_end; ++i) {
+        rows[i - group_begin].reserve(static_cast<size_t>(files[i].num_records));
+      }
       int64_t cached_file = -1;
       std::vector<uint64_t>* cached_rows = nullptr;
       while (true) {
