@@ -1,0 +1,138 @@
+#include "tokenize/tokenizer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "base/thread_pool.h"
+#include "tokenize/test_tokenizers.h"
+
+namespace mixtera::tokenize {
+
+Result<std::vector<std::vector<int32_t>>> Tokenizer::EncodeBatch(
+    const std::vector<std::string>& texts, int num_threads) const {
+  std::vector<std::vector<int32_t>> ids(texts.size());
+  std::vector<Status> errors(texts.size());
+  size_t threads =
+      num_threads > 0 ? static_cast<size_t>(num_threads) : ThreadPool::HardwareThreads();
+  threads = std::min(threads, texts.size());
+  auto encode = [&](size_t i) {
+    Result<std::vector<int32_t>> r = Encode(texts[i]);
+    if (r.ok()) {
+      ids[i] = std::move(r).value();
+    } else {
+      errors[i] = r.status();
+    }
+  };
+  if (threads <= 1) {
+    for (size_t i = 0; i < texts.size(); ++i) {
+      encode(i);
+      if (!errors[i].ok()) break;
+    }
+  } else {
+    // Each worker takes the next unencoded text, so long and short texts balance out.
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    ThreadPool pool(threads);
+    for (size_t t = 0; t < threads; ++t) {
+      pool.Submit([&] {
+        for (size_t i = next.fetch_add(1); i < texts.size() && !failed.load();
+             i = next.fetch_add(1)) {
+          encode(i);
+          if (!errors[i].ok()) failed.store(true);
+        }
+      });
+    }
+    pool.Wait();
+  }
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!errors[i].ok()) return errors[i].WithContext(StrCat("text ", i));
+  }
+  return ids;
+}
+
+namespace {
+
+constexpr std::string_view kNotYet =
+    "tokenizer.json/tiktoken/SentencePiece loaders arrive with the tokenizer issue";
+
+// The first non-whitespace byte of `data`, or '\0'.
+char FirstNonSpace(const std::string& data) {
+  const size_t pos = data.find_first_not_of(" \t\r\n");
+  return pos == std::string::npos ? '\0' : data[pos];
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      return Status::NotFound(StrCat(path, ": no such tokenizer file"));
+    }
+    return Status::IOError(StrCat(path, ": ", std::strerror(err)));
+  }
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(StrCat(path, ": is a directory"));
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (!in) return Status::IOError(StrCat(path, ": cannot read the tokenizer file"));
+  const std::string data = buf.str();
+
+  // Files that are not JSON (tiktoken rank files, SentencePiece models) are not supported yet.
+  const char first = FirstNonSpace(data);
+  if (first != '{' && first != '[') {
+    return Status::Unimplemented(StrCat(path, ": not a Mixtera test tokenizer; ", kNotYet));
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(data);
+  } catch (const nlohmann::json::parse_error& e) {
+    return Status::InvalidArgument(StrCat(path, ": malformed JSON: ", e.what()));
+  }
+  if (!j.is_object() || !j.contains(kTestTokenizerKey)) {
+    return Status::Unimplemented(StrCat(path, ": not a Mixtera test tokenizer (no \"",
+                                        kTestTokenizerKey, "\" key); ", kNotYet));
+  }
+  const nlohmann::json& kind = j[kTestTokenizerKey];
+  auto invalid = [&](std::string_view what) {
+    return Status::InvalidArgument(StrCat(path, ": ", what));
+  };
+  for (const auto& [key, value] : j.items()) {
+    if (key != kTestTokenizerKey && key != "vocab") {
+      return invalid(StrCat("unknown key \"", key, "\" (known: ", kTestTokenizerKey, ", vocab)"));
+    }
+  }
+  if (kind == "bytes") {
+    if (j.contains("vocab")) return invalid("the bytes test tokenizer takes no \"vocab\"");
+    return MakeBytesTokenizer();
+  }
+  if (kind == "whitespace") {
+    if (!j.contains("vocab") || !j["vocab"].is_array()) {
+      return invalid("the whitespace test tokenizer needs \"vocab\": a list of strings");
+    }
+    std::vector<std::string> vocab;
+    for (const auto& entry : j["vocab"]) {
+      if (!entry.is_string()) {
+        return invalid(StrCat("vocab entry ", vocab.size(), " is not a string: ", entry.dump()));
+      }
+      vocab.push_back(entry.get<std::string>());
+    }
+    auto tok = MakeWhitespaceTokenizer(std::move(vocab));
+    if (!tok.ok()) return tok.status().WithContext(path);
+    return tok;
+  }
+  return invalid(
+      StrCat("unknown test tokenizer ", kind.dump(), " (known: \"bytes\", \"whitespace\")"));
+}
+
+}  // namespace mixtera::tokenize
