@@ -231,6 +231,48 @@ TEST_F(QueryJobsTest, ExecuteMaterializesAJobThatOpensWithoutTheStore) {
   EXPECT_EQ((*opened)->InitialCounts(), (std::vector<int64_t>{5, 2}));
 }
 
+TEST_F(QueryJobsTest, TokenUnitsMeasureTokensPerSampleWithTheJobsTokenizer) {
+  // 40 JavaScript samples of 10 bytes, 40 Python samples of 20 bytes; the bytes tokenizer
+  // makes one token per byte, so 10 and 20 tokens per sample.
+  std::string lines;
+  for (int i = 0; i < 80; ++i) {
+    const bool js = i % 2 == 0;
+    lines += StrCat("{\"text\": \"", std::string(js ? 10 : 20, js ? 'j' : 'p'),
+                    "\", \"language\": \"", js ? "JavaScript" : "Python", "\"}\n");
+  }
+  WriteFile(dir_.Join("code.jsonl"), lines);
+  Register(kLanguageSpec);
+  WriteFile(dir_.Join("bytes.json"), "{\"mixtera_test_tokenizer\": \"bytes\"}");
+  auto pred = query::ParseWhere("");
+  ASSERT_TRUE(pred.ok());
+  auto spec = mixture::ParseMixtureSpec(R"(
+type: static
+chunk_size: 100
+unit: tokens
+weights:
+  - {key: {language: [JavaScript]}, weight: 0.5}
+  - {key: {language: [Python]}, weight: 0.5}
+)",
+                                        "m");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_STATUS(engine_->PlanQuery("t", *pred, *spec), StatusCode::kInvalidArgument, "tokenizer");
+  engine::JobOptions options;
+  options.tokenizer = dir_.Join("bytes.json");
+  auto job = engine_->ExecuteQuery("tokens", *pred, *spec, options);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ((*job)->definition().key_tokens_per_sample, (std::vector<double>{10.0, 20.0}));
+  // 50 tokens each: 5 JavaScript samples, 2.5 -> 3 Python samples per chunk.
+  EXPECT_EQ((*job)->InitialCounts(), (std::vector<int64_t>{5, 3}));
+  auto opened = chunk::Job::Open(dir_.Join("mx/jobs/tokens"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ((*opened)->InitialCounts(), (std::vector<int64_t>{5, 3}));
+  EXPECT_FALSE((*opened)->definition().tokenizer_fingerprint.empty());
+  // A data file changed since registration: measuring fails, naming it.
+  WriteFile(dir_.Join("code.jsonl"), lines + "{\"text\": \"x\", \"language\": \"Python\"}\n");
+  EXPECT_STATUS(engine_->PlanQuery("t2", *pred, *spec, nullptr, options),
+                StatusCode::kFailedPrecondition, "code.jsonl");
+}
+
 TEST_F(QueryJobsTest, ErrorsNameThePlace) {
   WriteFile(dir_.Join("code.jsonl"), LanguageFile());
   Register(kLanguageSpec);

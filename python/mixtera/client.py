@@ -130,8 +130,9 @@ class MixteraClient:
         if args.tokenizer is not None and not os.path.exists(os.fspath(args.tokenizer)):
             from .errors import NotFoundError
             raise NotFoundError(f"tokenizer file '{args.tokenizer}' does not exist")
+        tokenizer = os.path.abspath(os.fspath(args.tokenizer)) if args.tokenizer is not None else ""
         summary = self._engine.execute_query(query.job_id, query.branches, mixture_json, args.dp_groups,
-                                             args.nodes_per_group, args.num_workers)
+                                             args.nodes_per_group, args.num_workers, tokenizer)
         return json.loads(summary)
 
     def get_chunk(self, job_id: str, index: int) -> Optional[Dict[str, Any]]:

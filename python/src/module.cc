@@ -115,7 +115,8 @@ class PyEngine {
   std::string ExecuteQuery(const std::string& job_id,
                            const std::vector<std::pair<std::string, std::string>>& branches,
                            const std::string& mixture_json, int64_t dp_groups,
-                           int64_t nodes_per_group, int64_t num_workers) {
+                           int64_t nodes_per_group, int64_t num_workers,
+                           const std::string& tokenizer) {
     model::Predicate where;
     std::vector<model::Predicate> parsed;
     for (const auto& [kind, text] : branches) {
@@ -136,8 +137,10 @@ class PyEngine {
       where.children = std::move(parsed);
     }
     model::MixtureSpec spec = ValueOrThrow(mixture::ParseMixtureSpec(mixture_json, "mixture"));
-    chunk::Topology topology{dp_groups, nodes_per_group, std::max<int64_t>(1, num_workers)};
-    auto job = Locked([&] { return engine_->ExecuteQuery(job_id, where, spec, topology); });
+    engine::JobOptions options;
+    options.topology = {dp_groups, nodes_per_group, std::max<int64_t>(1, num_workers)};
+    options.tokenizer = tokenizer;
+    auto job = Locked([&] { return engine_->ExecuteQuery(job_id, where, spec, options); });
     std::string summary = engine::JobSummaryJson(*job);
     for (const auto& w : job->definition().warnings) LogWarning(w);
     std::lock_guard<std::mutex> lock(mu_);
@@ -223,7 +226,7 @@ PYBIND11_MODULE(_mixtera, m) {
       .def("verify_json", &PyEngine::VerifyJson, py::arg("name") = py::none())
       .def("execute_query", &PyEngine::ExecuteQuery, py::arg("job_id"), py::arg("branches"),
            py::arg("mixture_json"), py::arg("dp_groups"), py::arg("nodes_per_group"),
-           py::arg("num_workers"))
+           py::arg("num_workers"), py::arg("tokenizer") = "")
       .def("get_chunk_json", &PyEngine::GetChunkJson, py::arg("job_id"), py::arg("index"))
       .def("job_summary_json", &PyEngine::JobSummary, py::arg("job_id"))
       .def_property_readonly("directory", &PyEngine::dir);

@@ -263,3 +263,28 @@ def test_errors(corpus):
     with pytest.raises(mixtera.InvalidArgumentError):
         StaticMixture(10, {MixtureKey({"source": ["license"]}): 0.5})  # weights checked at execute
         run(client, lambda q: q.select(None), StaticMixture(10, {MixtureKey({"source": ["license"]}): 0.5}))
+
+
+def test_token_units_use_the_jobs_tokenizer(tmp_path):
+    # Every "a" text has 12 bytes and every "b" text 30; the test tokenizer makes one token
+    # per byte: 12 and 30 tokens per sample.
+    path = tmp_path / "d.jsonl"
+    with open(path, "w") as f:
+        for i in range(60):
+            f.write(json.dumps({"text": ("a" * 12) if i % 3 else ("b" * 30), "g": "a" if i % 3 else "b"}) + "\n")
+    tok = tmp_path / "bytes.json"
+    tok.write_text('{"mixtera_test_tokenizer": "bytes"}')
+    client = MixteraClient.from_directory(tmp_path / "mx")
+    client.register_dataset("d", {"name": "d", "format": "jsonl", "path": str(path), "text": "text",
+                                  "properties": {"g": "string"}})
+    mix = StaticMixture(chunk_size=120, unit="tokens", strict=False,
+                        mixture={MixtureKey({"g": ["a"]}): 0.5, MixtureKey({"g": ["b"]}): 0.5})
+    with pytest.raises(mixtera.InvalidArgumentError) as e:
+        client.execute_query(Query.for_job("no-tok").select(None), QueryExecutionArgs(mixture=mix))
+    assert "tokenizer" in str(e.value)
+    summary = client.execute_query(Query.for_job("tok").select(None),
+                                   QueryExecutionArgs(mixture=mix, tokenizer=str(tok)))
+    # 60 tokens per key per chunk: 60 / 12 = 5 samples of "a", 60 / 30 = 2 samples of "b".
+    assert [k["per_chunk"] for k in summary["keys"]] == [5, 2]
+    got = samples_of(drain(client, "tok"))
+    assert sorted(got) == sorted((str(path), i) for i in range(60))

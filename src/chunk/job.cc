@@ -157,7 +157,18 @@ Status Job::Init() {
     streams_.emplace_back(comps, sizes, key.repeat, /*concatenated=*/false, spec.shuffle_block,
                           spec.seed);
   }
-  plan_ = Plan::Build(supply_, def_.mixture_log, spec.chunk_size, spec.strict);
+  if (!def_.key_tokens_per_sample.empty() &&
+      def_.key_tokens_per_sample.size() != def_.keys.size()) {
+    return Status::InvalidArgument(StrCat("job ", def_.job_id, ": ",
+                                          def_.key_tokens_per_sample.size(), " token ratios for ",
+                                          def_.keys.size(), " keys"));
+  }
+  if (spec.unit == model::ChunkUnit::kTokens && def_.key_tokens_per_sample.empty()) {
+    return Status::InvalidArgument(
+        StrCat("job ", def_.job_id, ": unit: tokens needs the keys' tokens per sample"));
+  }
+  plan_ = Plan::Build(supply_, def_.mixture_log, spec.chunk_size, spec.strict,
+                      def_.key_tokens_per_sample);
   return Status::OK();
 }
 
@@ -257,7 +268,8 @@ Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
   }
   if (sum <= 0) return Status::InvalidArgument("at least one weight must be > 0");
   def_.mixture_log.push_back({at_chunk, std::move(weights)});
-  plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict);
+  plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict,
+                      def_.key_tokens_per_sample);
   return Status::OK();
 }
 
@@ -343,6 +355,8 @@ std::string Job::DefinitionJson() const {
     log.push_back({{"start_chunk", e.start_chunk}, {"weights", e.weights}});
   j["mixture_log"] = std::move(log);
   j["horizon"] = def_.horizon;
+  j["tokenizer_fingerprint"] = def_.tokenizer_fingerprint;
+  j["key_tokens_per_sample"] = def_.key_tokens_per_sample;
   j["warnings"] = def_.warnings;
   return j.dump(1, ' ', false, json::error_handler_t::replace);
 }
@@ -458,6 +472,8 @@ Result<std::unique_ptr<Job>> Job::Open(const std::string& job_dir) {
           {e.at("start_chunk").get<int64_t>(), e.at("weights").get<std::vector<double>>()});
     }
     def.horizon = j.at("horizon").get<int64_t>();
+    def.tokenizer_fingerprint = j.at("tokenizer_fingerprint").get<std::string>();
+    def.key_tokens_per_sample = j.at("key_tokens_per_sample").get<std::vector<double>>();
     def.warnings = j.at("warnings").get<std::vector<std::string>>();
   } catch (const json::exception& e) {
     return Status::Corruption(StrCat(path, ": ", e.what()));

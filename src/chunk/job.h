@@ -66,6 +66,10 @@ struct JobDefinition {
   model::ComponentTable components;
   std::vector<JobKey> keys;
   std::vector<MixtureEvent> mixture_log;  // first entry at chunk 0
+  // unit: tokens only: the tokenizer's fingerprint, and per key the mean tokens per sample
+  // measured at execute time on a deterministic sample of the key (one entry per key).
+  std::string tokenizer_fingerprint;
+  std::vector<double> key_tokens_per_sample;
   // Chunks from this index on answer "not yet" (a dynamic mixture awaiting its decision);
   // -1 = no limit.
   int64_t horizon = -1;

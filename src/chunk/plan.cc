@@ -1,6 +1,7 @@
 #include "chunk/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "base/macros.h"
@@ -17,7 +18,8 @@ const PlanSegment& Plan::SegmentOf(int64_t k) const {
 }
 
 Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
-                 int64_t chunk_size, bool strict) {
+                 int64_t chunk_size, bool strict, const std::vector<double>& tokens_per_sample) {
+  MIXTERA_CHECK(tokens_per_sample.empty() || tokens_per_sample.size() == key_supply.size());
   MIXTERA_CHECK(!log.empty() && log[0].start_chunk == 0 && chunk_size > 0);
   const size_t K = key_supply.size();
   Plan plan;
@@ -66,7 +68,14 @@ Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<Mixtu
       plan.end_reason_ = "all keys with weight ran out";
       break;
     }
-    const std::vector<int64_t> counts = mixture::LargestRemainder(chunk_size, active_w);
+    std::vector<int64_t> counts = mixture::LargestRemainder(chunk_size, active_w);
+    if (!tokens_per_sample.empty()) {
+      for (size_t k = 0; k < K; ++k) {
+        if (counts[k] == 0) continue;
+        const double tps = std::max(tokens_per_sample[k], 1e-9);
+        counts[k] = std::max<int64_t>(1, std::llround(static_cast<double>(counts[k]) / tps));
+      }
+    }
     int64_t full = next_event - chunk;
     for (size_t k = 0; k < K; ++k) {
       if (counts[k] > 0) full = std::min(full, left(k) / counts[k]);

@@ -49,8 +49,13 @@ class Plan {
   // `log` must be non-empty, sorted by start_chunk, the first starting at 0, each with
   // key_supply.size() weights. Chunks before `log`'s last start are planned even if data
   // ran out earlier (the plan then ends there).
+  //
+  // `tokens_per_sample` (empty for `unit: samples`): with `unit: tokens`, chunk_size and the
+  // apportioned quotas count tokens, and key k's count per chunk is its token quota divided
+  // by tokens_per_sample[k], rounded to the nearest integer (at least 1 for a quota > 0).
   static Plan Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
-                    int64_t chunk_size, bool strict);
+                    int64_t chunk_size, bool strict,
+                    const std::vector<double>& tokens_per_sample = {});
 
   // Chunks in the job: chunk indices [0, num_chunks()).
   int64_t num_chunks() const { return num_chunks_; }

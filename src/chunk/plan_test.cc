@@ -78,6 +78,18 @@ TEST(Plan, ScheduleSwitchesAtItsChunkAndKeepsPositions) {
   EXPECT_EQ(back.num_chunks(), 5 + 7);
 }
 
+TEST(Plan, TokenUnitsTurnTokenQuotasIntoSampleCounts) {
+  // chunk_size 100 tokens, weights 0.5/0.5 -> 50/50 tokens; 10 and 20 tokens per sample ->
+  // 5 samples and 2.5 -> 3 samples per chunk (rounded to nearest). Key 0 has 20 samples = 4
+  // chunks, so strict mode ends after chunk 3.
+  Plan plan = Plan::Build({20, 100}, {{0, {0.5, 0.5}}}, 100, /*strict=*/true, {10.0, 20.0});
+  EXPECT_EQ(CountsPerChunk(plan, 2), Counts(4, {5, 3}));
+  // A tiny quota still takes at least one sample.
+  Plan tiny = Plan::Build({1000, 10}, {{0, {0.99, 0.01}}}, 100, true, {1.0, 50.0});
+  ASSERT_EQ(tiny.num_chunks(), 10);
+  EXPECT_EQ(CountsPerChunk(tiny, 2)[0], (std::vector<int64_t>{99, 1}));
+}
+
 TEST(Plan, CountsAlwaysSumToChunkSizeExceptTheLast) {
   // Random supplies and weights: every chunk but a final partial one is exactly full, and
   // best effort delivers every sample of every key with weight.

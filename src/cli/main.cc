@@ -201,6 +201,7 @@ int main(int argc, char** argv) {
   query->add_option("DIR", query_cmd.dir, "Mixtera directory")->required();
   query->add_option("--where", query_cmd.where, "filter expression (default: everything)");
   query->add_option("--mixture", query_cmd.mixture_path, "mixture file (YAML or JSON)");
+  query->add_option("--tokenizer", query_cmd.tokenizer, "tokenizer file (for unit: tokens)");
   query->add_flag("--json", query_cmd.json, "print one JSON object on stdout");
   query->add_flag("!--no-bytes", query_cmd.bytes,
                   "do not read the offsets files to count the matching bytes");
@@ -218,6 +219,7 @@ int main(int argc, char** argv) {
   chunks->add_option("--dp-group", chunks_cmd.dp_group,
                      "the group whose chunks to print (default 0)");
   chunks->add_option("--limit", chunks_cmd.limit, "print at most this many chunks");
+  chunks->add_option("--tokenizer", chunks_cmd.tokenizer, "tokenizer file (for unit: tokens)");
   chunks->add_flag("--json", chunks_cmd.json, "one JSON object per chunk on stdout");
 
   try {

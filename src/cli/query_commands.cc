@@ -85,7 +85,9 @@ int RunQuery(const QueryCommand& cmd) {
   auto engine = OpenExisting(cmd.dir);
   if (!engine.ok()) return Fail(engine.status());
   engine::JobBuildStats stats;
-  auto job_or = (*engine)->PlanQuery("query", *where, *spec, &stats);
+  engine::JobOptions job_options;
+  job_options.tokenizer = cmd.tokenizer;
+  auto job_or = (*engine)->PlanQuery("query", *where, *spec, &stats, job_options);
   if (!job_or.ok()) return Fail(job_or.status());
   const chunk::Job& job = **job_or;
   const auto& def = job.definition();
@@ -134,7 +136,10 @@ int RunQuery(const QueryCommand& cmd) {
                           {"runs_out_at_chunk", job.plan().exhausted_at()[k] >= 0
                                                     ? json(job.plan().exhausted_at()[k])
                                                     : json(nullptr)},
-                          {"num_components", def.keys[k].components.size()}});
+                          {"num_components", def.keys[k].components.size()},
+                          {"tokens_per_sample", def.key_tokens_per_sample.empty()
+                                                    ? json(nullptr)
+                                                    : json(def.key_tokens_per_sample[k])}});
         }
       }
       j["keys"] = std::move(keys);
@@ -207,7 +212,9 @@ int RunChunks(const ChunksCommand& cmd) {
   if (cmd.has_seed) spec->seed = cmd.seed;
   auto engine = OpenExisting(cmd.dir);
   if (!engine.ok()) return Fail(engine.status());
-  auto job_or = (*engine)->PlanQuery("chunks", *where, *spec, nullptr);
+  engine::JobOptions job_options;
+  job_options.tokenizer = cmd.tokenizer;
+  auto job_or = (*engine)->PlanQuery("chunks", *where, *spec, nullptr, job_options);
   if (!job_or.ok()) return Fail(job_or.status());
   const chunk::Job& job = **job_or;
   for (const auto& w : job.definition().warnings) LogWarning(w);

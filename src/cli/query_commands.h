@@ -11,6 +11,7 @@ struct QueryCommand {
   std::string dir;
   std::string where;
   std::string mixture_path;  // empty: components only
+  std::string tokenizer;     // for unit: tokens
   bool json = false;
   bool bytes = true;        // compute the bytes of the matching samples from the offsets files
   int64_t max_listed = 20;  // components listed in the text output
@@ -21,6 +22,7 @@ struct ChunksCommand {
   std::string dir;
   std::string where;
   std::string mixture_path;
+  std::string tokenizer;  // for unit: tokens
   bool has_seed = false;
   uint64_t seed = 0;
   int64_t dp_groups = 1;

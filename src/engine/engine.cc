@@ -52,16 +52,17 @@ std::string Engine::JobDirOf(const std::string& dir, const std::string& job_id) 
 Result<std::unique_ptr<chunk::Job>> Engine::PlanQuery(const std::string& job_id,
                                                       const model::Predicate& where,
                                                       const model::MixtureSpec& mixture,
-                                                      JobBuildStats* stats) {
+                                                      JobBuildStats* stats,
+                                                      const JobOptions& job_options) {
   return BuildJob(
-      store_.get(), job_id, where, mixture, options_.query, {},
+      store_.get(), job_id, where, mixture, options_.query, job_options,
       [this](int64_t dataset_id) { return OffsetsDir(dataset_id); }, stats);
 }
 
 Result<std::unique_ptr<chunk::Job>> Engine::ExecuteQuery(const std::string& job_id,
                                                          const model::Predicate& where,
                                                          const model::MixtureSpec& mixture,
-                                                         const chunk::Topology& topology,
+                                                         const JobOptions& job_options,
                                                          JobBuildStats* stats) {
   MIXTERA_RETURN_IF_ERROR(chunk::ValidateJobId(job_id));
   std::error_code ec;
@@ -71,7 +72,7 @@ Result<std::unique_ptr<chunk::Job>> Engine::ExecuteQuery(const std::string& job_
   }
   MIXTERA_ASSIGN_OR_RETURN(
       auto job, BuildJob(
-                    store_.get(), job_id, where, mixture, options_.query, topology,
+                    store_.get(), job_id, where, mixture, options_.query, job_options,
                     [this](int64_t dataset_id) { return OffsetsDir(dataset_id); }, stats));
   MIXTERA_RETURN_IF_ERROR(job->Save(JobDir(job_id)));
   return job;

@@ -95,14 +95,15 @@ class Engine {
   Result<std::unique_ptr<chunk::Job>> PlanQuery(const std::string& job_id,
                                                 const model::Predicate& where,
                                                 const model::MixtureSpec& mixture,
-                                                JobBuildStats* stats = nullptr);
+                                                JobBuildStats* stats = nullptr,
+                                                const JobOptions& job_options = {});
   // As PlanQuery, then materializes the job under JobDir(job_id) so other processes can
   // stream it (chunk::Job::Open). Errors: AlreadyExists for a job id in use; as PlanQuery;
   // IOError when the job folder cannot be written.
   Result<std::unique_ptr<chunk::Job>> ExecuteQuery(const std::string& job_id,
                                                    const model::Predicate& where,
                                                    const model::MixtureSpec& mixture,
-                                                   const chunk::Topology& topology = {},
+                                                   const JobOptions& job_options = {},
                                                    JobBuildStats* stats = nullptr);
   // "<dir>/jobs/<job_id>".
   std::string JobDir(const std::string& job_id) const { return JobDirOf(dir_, job_id); }

@@ -3,15 +3,18 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "base/macros.h"
 #include "base/strings.h"
+#include "formats/sample_reader.h"
 #include "mixture/key_resolution.h"
 #include "mixture/mixture_parser.h"
 #include "query/filter_compiler.h"
 #include "query/index_builder.h"
 #include "query/where_parser.h"
+#include "tokenize/tokenizer.h"
 
 namespace mixtera::engine {
 namespace {
@@ -37,6 +40,59 @@ std::vector<model::MixtureWeight> DeclaredKeys(const model::MixtureSpec& spec) {
   return keys;
 }
 
+// Mean tokens per sample of every key, from up to kTokenSamplesPerKey samples spread evenly
+// over the key's components (in component order, then file order): deterministic for a
+// given index. A key without samples gets 1.
+Result<std::vector<double>> MeasureTokensPerSample(const chunk::JobDefinition& def,
+                                                   const index::ChunkerIndex& index,
+                                                   const tokenize::Tokenizer& tokenizer) {
+  constexpr int64_t kTokenSamplesPerKey = 32;
+  // (file index, sample id) -> the keys that sampled it (a sample may serve several keys).
+  std::map<uint32_t, std::map<uint32_t, std::vector<size_t>>> wanted;
+  std::vector<int64_t> sampled(def.keys.size(), 0);
+  std::vector<index::SampleRange> one;
+  for (size_t k = 0; k < def.keys.size(); ++k) {
+    int64_t total = 0;
+    for (int64_t c : def.keys[k].components) total += index.component_size(c);
+    const int64_t n = std::min(total, kTokenSamplesPerKey);
+    for (int64_t i = 0; i < n; ++i) {
+      // The (2i+1)/(2n) quantile of the key's samples.
+      int64_t p = static_cast<int64_t>((static_cast<__int128>(2 * i + 1) * total) / (2 * n));
+      for (int64_t c : def.keys[k].components) {
+        const int64_t size = index.component_size(c);
+        if (p < size) {
+          one.clear();
+          index.Extract(c, p, p + 1, &one);
+          wanted[one[0].file_index][one[0].begin].push_back(k);
+          ++sampled[k];
+          break;
+        }
+        p -= size;
+      }
+    }
+  }
+  std::vector<double> tokens(def.keys.size(), 0);
+  for (const auto& [file_index, samples] : wanted) {
+    const chunk::JobFile& f = def.files[file_index];
+    formats::SampleFile sf{f.path,         f.format,     f.compression, f.text_fields,
+                           f.offsets_path, f.size_bytes, f.mtime_ns};
+    std::vector<uint32_t> ids;
+    for (const auto& [id, keys] : samples) ids.push_back(id);
+    MIXTERA_ASSIGN_OR_RETURN(auto texts, formats::ReadSampleTexts(sf, ids));
+    MIXTERA_ASSIGN_OR_RETURN(auto encoded, tokenizer.EncodeBatch(texts));
+    size_t i = 0;
+    for (const auto& [id, keys] : samples) {
+      for (size_t k : keys) tokens[k] += static_cast<double>(encoded[i].size());
+      ++i;
+    }
+  }
+  std::vector<double> per_sample(def.keys.size(), 1.0);
+  for (size_t k = 0; k < def.keys.size(); ++k) {
+    if (sampled[k] > 0) per_sample[k] = std::max(tokens[k] / static_cast<double>(sampled[k]), 1e-3);
+  }
+  return per_sample;
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultGrouping(const std::vector<store::GlobalProperty>& properties) {
@@ -53,14 +109,21 @@ std::vector<std::string> DefaultGrouping(const std::vector<store::GlobalProperty
 
 Result<std::unique_ptr<chunk::Job>> BuildJob(
     store::MetadataStore* store, const std::string& job_id, const model::Predicate& where,
-    const model::MixtureSpec& mixture, const QueryOptions& options, const chunk::Topology& topology,
+    const model::MixtureSpec& mixture, const QueryOptions& options, const JobOptions& job_options,
     const std::function<std::string(int64_t)>& offsets_dir, JobBuildStats* stats) {
   const auto t0 = std::chrono::steady_clock::now();
   MIXTERA_RETURN_IF_ERROR(chunk::ValidateJobId(job_id));
+  std::unique_ptr<tokenize::Tokenizer> tokenizer;
   if (mixture.unit == model::ChunkUnit::kTokens) {
-    return Status::Unimplemented(
-        "unit: tokens needs a tokenizer to estimate token counts; token units arrive with the "
-        "tokenizer support (use unit: samples for now)");
+    if (mixture.type == model::MixtureType::kArbitrary) {
+      return Status::InvalidArgument("an arbitrary mixture has no proportions; use unit: samples");
+    }
+    if (job_options.tokenizer.empty()) {
+      return Status::InvalidArgument(
+          "unit: tokens needs a tokenizer file to measure tokens per sample "
+          "(QueryExecutionArgs(tokenizer=...) or --tokenizer)");
+    }
+    MIXTERA_ASSIGN_OR_RETURN(tokenizer, tokenize::LoadTokenizer(job_options.tokenizer));
   }
   query::FilterContext ctx;
   MIXTERA_ASSIGN_OR_RETURN(ctx.properties, store->ListProperties());
@@ -85,6 +148,7 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
 
   chunk::JobDefinition def;
   def.job_id = job_id;
+  const chunk::Topology& topology = job_options.topology;
   def.topology = topology;
   if (topology.dp_groups < 1 || topology.nodes_per_group < 1 || topology.num_workers < 1) {
     return Status::InvalidArgument("dp_groups, nodes_per_group and num_workers must be >= 1");
@@ -164,6 +228,11 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
     }
   }
   auto index = std::move(built.index);
+  if (tokenizer != nullptr) {
+    def.tokenizer_fingerprint = tokenizer->fingerprint();
+    MIXTERA_ASSIGN_OR_RETURN(def.key_tokens_per_sample,
+                             MeasureTokensPerSample(def, *index, *tokenizer));
+  }
   if (stats != nullptr) {
     stats->scan_seconds = built.scan_seconds;
     stats->finish_seconds = built.finish_seconds;

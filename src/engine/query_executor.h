@@ -36,13 +36,22 @@ struct JobBuildStats {
   int64_t num_entries = 0;  // (component, file) pairs
 };
 
+// How a job is built beyond its query and mixture (QueryExecutionArgs).
+struct JobOptions {
+  chunk::Topology topology;
+  // A tokenizer file (tokenize::LoadTokenizer); required for `unit: tokens`.
+  std::string tokenizer;
+};
+
 // Builds the job `job_id` for samples matching `where`, mixed by `mixture`.
 // `offsets_dir(dataset_id)` gives the folder of a dataset's offsets files.
 // Errors: InvalidArgument (bad query, unknown grouping property, a key naming a
-// non-grouping property, unit: tokens without a tokenizer), and store errors.
+// non-grouping property, unit: tokens without a tokenizer), the tokenizer's errors, errors
+// reading the sampled texts for `unit: tokens` (e.g. a data file changed since
+// registration), and store errors.
 Result<std::unique_ptr<chunk::Job>> BuildJob(
     store::MetadataStore* store, const std::string& job_id, const model::Predicate& where,
-    const model::MixtureSpec& mixture, const QueryOptions& options, const chunk::Topology& topology,
+    const model::MixtureSpec& mixture, const QueryOptions& options, const JobOptions& job_options,
     const std::function<std::string(int64_t)>& offsets_dir, JobBuildStats* stats);
 
 // The default grouping of inferring and arbitrary mixtures: every string, enum and bool
