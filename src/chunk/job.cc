@@ -484,4 +484,76 @@ Result<std::unique_ptr<Job>> Job::Open(const std::string& job_dir) {
   return job;
 }
 
+std::string ConsumerState::ToJson() const {
+  json j = {{"dp_groups", dp_groups},
+            {"dp_group", dp_group},
+            {"num_workers", num_workers},
+            {"worker", worker},
+            {"next", next}};
+  return j.dump();
+}
+
+Result<ConsumerState> ConsumerState::FromJson(std::string_view text) {
+  ConsumerState s;
+  try {
+    const json j = json::parse(text);
+    s.dp_groups = j.at("dp_groups").get<int64_t>();
+    s.dp_group = j.at("dp_group").get<int64_t>();
+    s.num_workers = j.at("num_workers").get<int64_t>();
+    s.worker = j.at("worker").get<int64_t>();
+    s.next = j.at("next").get<int64_t>();
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(StrCat("consumer state: ", e.what()));
+  }
+  if (s.dp_groups < 1 || s.dp_group < 0 || s.dp_group >= s.dp_groups || s.num_workers < 1 ||
+      s.worker < 0 || s.worker >= s.num_workers || s.next < 0) {
+    return Status::InvalidArgument(StrCat("consumer state out of range: ", s.ToJson()));
+  }
+  return s;
+}
+
+std::string Job::StateJson() const {
+  json log = json::array();
+  for (const auto& e : def_.mixture_log)
+    log.push_back({{"start_chunk", e.start_chunk}, {"weights", e.weights}});
+  return json({{"job_id", def_.job_id}, {"mixture_log", std::move(log)}, {"horizon", def_.horizon}})
+      .dump();
+}
+
+Status Job::RestoreState(std::string_view text) {
+  std::vector<MixtureEvent> log;
+  int64_t horizon = -1;
+  try {
+    const json j = json::parse(text);
+    if (j.at("job_id").get<std::string>() != def_.job_id) {
+      return Status::InvalidArgument(
+          StrCat("state of job ", j.at("job_id").dump(), ", not ", def_.job_id));
+    }
+    for (const auto& e : j.at("mixture_log")) {
+      log.push_back(
+          {e.at("start_chunk").get<int64_t>(), e.at("weights").get<std::vector<double>>()});
+    }
+    horizon = j.at("horizon").get<int64_t>();
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(StrCat("job state: ", e.what()));
+  }
+  if (log.empty() || log[0].start_chunk != 0) {
+    return Status::InvalidArgument("job state: the mixture log must start at chunk 0");
+  }
+  for (size_t i = 0; i < log.size(); ++i) {
+    if ((i > 0 && log[i].start_chunk <= log[i - 1].start_chunk) ||
+        (!arbitrary() && log[i].weights.size() != def_.keys.size())) {
+      return Status::InvalidArgument(
+          StrCat("job state: mixture log entry ", i, " does not fit the job"));
+    }
+  }
+  def_.mixture_log = std::move(log);
+  def_.horizon = horizon;
+  if (!arbitrary()) {
+    plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict,
+                        def_.key_tokens_per_sample);
+  }
+  return Status::OK();
+}
+
 }  // namespace mixtera::chunk

@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chunk/key_stream.h"
@@ -111,6 +112,22 @@ struct ChunkReply {
 // (k div G) mod W (all nodes of a group get the same chunks).
 int64_t ConsumerChunk(int64_t G, int64_t g, int64_t W, int64_t w, int64_t t);
 
+// Where one consumer (worker w of dp group g) stands in a job: its next chunk is
+// ConsumerChunk(dp_groups, dp_group, num_workers, worker, next). With the job's state (the
+// mixture log, Job::StateJson) this is everything a checkpoint needs to resume exactly.
+struct ConsumerState {
+  int64_t dp_groups = 1, dp_group = 0;
+  int64_t num_workers = 1, worker = 0;
+  int64_t next = 0;  // chunks this consumer has taken
+
+  int64_t next_chunk() const {
+    return ConsumerChunk(dp_groups, dp_group, num_workers, worker, next);
+  }
+  std::string ToJson() const;
+  // Errors: InvalidArgument for malformed JSON or values out of range.
+  static Result<ConsumerState> FromJson(std::string_view json);
+};
+
 class Job {
  public:
   // Builds the key streams and the plan. Errors: InvalidArgument when the definition is
@@ -141,6 +158,12 @@ class Job {
   Status UpdateMixture(int64_t at_chunk, std::vector<double> weights);
   void SetHorizon(int64_t horizon) { def_.horizon = horizon; }
   void AddWarning(std::string warning) { def_.warnings.push_back(std::move(warning)); }
+
+  // The job's mutable state — the mixture log and the horizon — as JSON; RestoreState puts
+  // it back (e.g. into a job reopened from disk after a restart) and re-plans. Errors:
+  // InvalidArgument when the JSON is malformed or does not fit the job's keys.
+  std::string StateJson() const;
+  Status RestoreState(std::string_view json);
 
   // The descriptor as one JSON object (the CLI's `chunks --json` line).
   std::string ChunkJson(const ChunkDescriptor& chunk) const;

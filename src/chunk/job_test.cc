@@ -244,6 +244,37 @@ TEST(Job, HorizonUpdatesAndSaveOpenRoundTrip) {
   EXPECT_EQ(Job::Open(dir.Join("jobs/job")).status().code(), StatusCode::kCorruption);
 }
 
+TEST(Job, StateRoundTripsAndResumesTheSameStream) {
+  mixtera::testing::TempDir dir;
+  Fixture f = MakeFixture(6, 2, 3, 100);
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  ASSERT_OK(job->Save(dir.Join("jobs/job")));
+  ASSERT_OK(job->UpdateMixture(3, {0.2, 0.8}));
+  job->SetHorizon(9);
+  const std::string state = job->StateJson();
+  // A restarted process: the saved job (initial mixture) plus the state.
+  ASSERT_OK_AND_ASSIGN(auto resumed, Job::Open(dir.Join("jobs/job")));
+  ASSERT_OK(resumed->RestoreState(state));
+  for (int64_t k = 0; k < 12; ++k) {
+    ASSERT_OK_AND_ASSIGN(auto a, job->GetChunk(k));
+    ASSERT_OK_AND_ASSIGN(auto b, resumed->GetChunk(k));
+    ASSERT_EQ(a.status, b.status) << k;
+    if (a.status == ChunkStatus::kChunk) {
+      ASSERT_TRUE(SameChunk(a.chunk, b.chunk)) << k;
+    }
+  }
+  EXPECT_FALSE(
+      resumed->RestoreState("{\"job_id\": \"other\", \"mixture_log\": [], \"horizon\": -1}").ok());
+  EXPECT_FALSE(resumed->RestoreState("not json").ok());
+
+  ConsumerState c{4, 1, 3, 2, 5};
+  ASSERT_OK_AND_ASSIGN(auto back, ConsumerState::FromJson(c.ToJson()));
+  EXPECT_EQ(back.next_chunk(), 1 + 4 * (2 + 3 * 5));
+  EXPECT_FALSE(ConsumerState::FromJson("{\"dp_groups\": 2, \"dp_group\": 2, \"num_workers\": 1, "
+                                       "\"worker\": 0, \"next\": 0}")
+                   .ok());
+}
+
 TEST(Job, ArbitraryFillsChunksAcrossComponentsInOrder) {
   Fixture f = MakeFixture(3, 3, 1, 50);  // component sizes from the layout
   f.def.mixture.type = model::MixtureType::kArbitrary;

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <numeric>
+#include <span>
+#include <thread>
 #include <unordered_map>
 
 #include "base/macros.h"
@@ -154,6 +158,9 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
     return it->second;
   };
 
+  // DuckDB returns freed buffers to the OS above this threshold (madvise), and every scan
+  // then faults fresh pages in again; a larger threshold keeps them for the next group.
+  MIXTERA_RETURN_IF_ERROR(store->connection().Execute("SET allocator_flush_threshold = '1GB'"));
   MIXTERA_ASSIGN_OR_RETURN(auto datasets, store->ListDatasets());
   std::sort(datasets.begin(), datasets.end(),
             [](const auto& a, const auto& b) { return a.dataset_id < b.dataset_id; });
@@ -223,10 +230,45 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
     // groups of consecutive files (zone maps on file_id skip the other row groups), buffer
     // each file's (sample, component) pairs, then feed the files to the builder in order:
     // memory stays bounded by the group size, not the dataset.
+    if (dense) {
+      // DuckDB computes the dense index itself (vectorized, in parallel), so one integer
+      // per row crosses over instead of one per grouping column.
+      std::vector<std::string> terms;
+      for (size_t p : dense_cols) {
+        const std::string col = duckdb::QuoteIdentifier(props[p]);
+        terms.push_back(StrCat("coalesce(CAST(", col, " AS BIGINT) + 1, 0) * ", dense_stride[p]));
+      }
+      select = {"file_id", "sample_id",
+                terms.empty() ? std::string("CAST(0 AS BIGINT)") : StrJoin(terms, " + ")};
+    }
+    // The slow path of the dense index: decode the codes of a combination seen for the first
+    // time, intern them, and look the tuple up.
+    auto component_of_dense_index = [&](uint64_t idx) -> int64_t {
+      for (size_t p = 0; p < P; ++p) {
+        if (cols[p].source == GroupColumn::Source::kNull) {
+          tuple[p] = -1;
+        } else if (cols[p].source == GroupColumn::Source::kConstant) {
+          tuple[p] = cols[p].constant_vid;
+        } else {
+          const int64_t v = static_cast<int64_t>((idx / static_cast<uint64_t>(dense_stride[p])) %
+                                                 static_cast<uint64_t>(dense_radix[p])) -
+                            1;
+          if (v < 0) {
+            tuple[p] = -1;
+          } else if (types[p] == PropertyType::kBool) {
+            tuple[p] = interners[p].Scalar(static_cast<uint64_t>(v));
+          } else {
+            tuple[p] = interners[p].Code(static_cast<int32_t>(v));
+          }
+        }
+      }
+      return lookup();
+    };
     const std::string base_sql =
         StrCat("SELECT ", StrJoin(select, ", "), " FROM samples_", ds.dataset_id, " WHERE ");
-    size_t group_begin = 0;
-    while (group_begin < files.size()) {
+    // Scan groups: consecutive files, about kGroupRows records each.
+    std::vector<std::pair<size_t, size_t>> groups;
+    for (size_t group_begin = 0; group_begin < files.size();) {
       size_t group_end = group_begin;
       int64_t group_records = 0;
       while (group_end < files.size() &&
@@ -235,17 +277,25 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         group_records += files[group_end].num_records;
         ++group_end;
       }
+      groups.emplace_back(group_begin, group_end);
+      group_begin = group_end;
+    }
+    // Fills rows[i] with (sample id << 32 | payload) for file group_begin + i, in arrival
+    // order. Uses the store's connection; with `dense` it touches no shared state, so it
+    // may run on another thread than BuildGroup.
+    auto scan_group = [&](size_t group_begin, size_t group_end,
+                          std::vector<std::vector<uint64_t>>& rows) -> Status {
+      if (rows.size() < group_end - group_begin) rows.resize(group_end - group_begin);
+      for (size_t i = group_begin; i < group_end; ++i) {
+        rows[i - group_begin].clear();
+        rows[i - group_begin].reserve(static_cast<size_t>(files[i].num_records));
+      }
       const int64_t lo = files[group_begin].file_id, hi = files[group_end - 1].file_id;
       std::string sql = base_sql + StrCat("file_id BETWEEN ", lo, " AND ", hi);
       if (!filter.where_sql.empty()) sql += " AND (" + filter.where_sql + ")";
       MIXTERA_ASSIGN_OR_RETURN(auto stmt, store->connection().Prepare(sql));
       MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt));
       MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
-      // Per file of the group: (sample id << 32 | component) in arrival order.
-      std::vector<std::vector<uint64_t>> rows(group_end - group_begin);
-      for (size_t i = group_begin; i < group_end; ++i) {
-        rows[i - group_begin].reserve(static_cast<size_t>(files[i].num_records));
-      }
       int64_t cached_file = -1;
       std::vector<uint64_t>* cached_rows = nullptr;
       while (true) {
@@ -262,7 +312,9 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
           const int32_t* child;
         };
         std::vector<Raw> raw(P);
-        for (size_t p = 0; p < P; ++p) {
+        const int64_t* dense_index =
+            dense ? static_cast<const int64_t*>(result.RawData(2)) : nullptr;
+        for (size_t p = 0; p < P && !dense; ++p) {
           if (cols[p].source != GroupColumn::Source::kColumn) continue;
           const int c = cols[p].result_col;
           raw[p] = {result.raw_type(c), result.RawData(c), result.RawValidity(c), nullptr};
@@ -336,37 +388,28 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
             }
             return lookup();
           };
-          int64_t component_id;
+          // Dense: the dense index (resolved to a component by the builder side); otherwise
+          // the component itself (then the scan runs on the building thread).
+          uint64_t payload;
           if (dense) {
-            uint64_t idx = 0;
-            bool in_range = true;
-            for (size_t p : dense_cols) {
-              const Raw& rc = raw[p];
-              int64_t v = -1;
-              if (Valid(rc.validity, static_cast<uint64_t>(r))) {
-                v = rc.type == RawType::kBool ? (static_cast<const bool*>(rc.data)[r] ? 1 : 0)
-                                              : static_cast<const int32_t*>(rc.data)[r];
-              }
-              if (v + 1 >= dense_radix[p] || v < -1) {
-                in_range = false;
-                break;
-              }
-              idx += static_cast<uint64_t>((v + 1) * dense_stride[p]);
-            }
-            if (!in_range) {
-              component_id = component_of_row();
-            } else {
-              int32_t& slot = dense_table[idx];
-              if (slot < 0) slot = static_cast<int32_t>(component_of_row());
-              component_id = slot;
+            payload = static_cast<uint64_t>(dense_index[r]);
+            if (payload >= dense_table.size()) {
+              return Status::Corruption(StrCat("samples_", ds.dataset_id, ": sample ", sample,
+                                               " of file ", file_id,
+                                               " has a dictionary code outside the dictionary"));
             }
           } else {
-            component_id = component_of_row();
+            payload = static_cast<uint64_t>(component_of_row());
           }
-          const uint64_t component = static_cast<uint64_t>(component_id);
-          cached_rows->push_back((static_cast<uint64_t>(sample) << 32) | component);
+          cached_rows->push_back((static_cast<uint64_t>(sample) << 32) | payload);
         }
       }
+      return Status::OK();
+    };
+    // Feeds one scanned group's files to the builder, in file order.
+    auto build_group = [&](size_t group_begin, size_t group_end,
+                           std::vector<std::vector<uint64_t>>& group_rows) -> Status {
+      auto rows = std::span<std::vector<uint64_t>>(group_rows.data(), group_end - group_begin);
       for (size_t i = 0; i < rows.size(); ++i) {
         std::vector<uint64_t>& file_rows = rows[i];
         if (file_rows.empty()) continue;
@@ -380,7 +423,14 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         uint32_t run_begin = 0, run_end = 0;
         for (uint64_t packed : file_rows) {
           const uint32_t sample = static_cast<uint32_t>(packed >> 32);
-          const int64_t component = static_cast<int64_t>(packed & 0xffffffffu);
+          int64_t component = static_cast<int64_t>(packed & 0xffffffffu);
+          if (dense) {
+            int32_t& slot = dense_table[static_cast<size_t>(component)];
+            if (slot < 0)
+              slot =
+                  static_cast<int32_t>(component_of_dense_index(static_cast<uint64_t>(component)));
+            component = slot;
+          }
           if (component == run_component && sample == run_end) {
             ++run_end;
             continue;
@@ -400,9 +450,64 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         builder.AddRun(run_component, run_begin, run_end);
         out.num_samples += static_cast<int64_t>(file_rows.size());
         builder.EndFile();
-        std::vector<uint64_t>().swap(file_rows);
       }
-      group_begin = group_end;
+      return Status::OK();
+    };
+    if (!dense || groups.size() < 2) {
+      std::vector<std::vector<uint64_t>> rows;
+      for (const auto& [gb, ge] : groups) {
+        MIXTERA_RETURN_IF_ERROR(scan_group(gb, ge, rows));
+        MIXTERA_RETURN_IF_ERROR(build_group(gb, ge, rows));
+      }
+    } else {
+      // Two threads: the scan of group g + 1 (DuckDB and the dense index) overlaps with
+      // building group g. Two row buffers alternate between them.
+      std::vector<std::vector<uint64_t>> buffers[2];
+      Status scan_status;
+      std::mutex mu;
+      std::condition_variable cv;
+      size_t scanned = 0;  // groups fully scanned
+      size_t built = 0;    // groups fully built (their buffer is free again)
+      bool stop = false;
+      std::thread scanner([&] {
+        for (size_t g = 0; g < groups.size(); ++g) {
+          {
+            std::unique_lock<std::mutex> lock(mu);
+            cv.wait(lock, [&] { return stop || g < built + 2; });
+            if (stop) return;
+          }
+          Status st = scan_group(groups[g].first, groups[g].second, buffers[g % 2]);
+          std::lock_guard<std::mutex> lock(mu);
+          if (!st.ok()) {
+            scan_status = st;
+            stop = true;
+            cv.notify_all();
+            return;
+          }
+          scanned = g + 1;
+          cv.notify_all();
+        }
+      });
+      Status build_status;
+      for (size_t g = 0; g < groups.size(); ++g) {
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          cv.wait(lock, [&] { return stop || scanned > g; });
+          if (stop) break;
+        }
+        build_status = build_group(groups[g].first, groups[g].second, buffers[g % 2]);
+        std::lock_guard<std::mutex> lock(mu);
+        if (!build_status.ok()) {
+          stop = true;
+          cv.notify_all();
+          break;
+        }
+        built = g + 1;
+        cv.notify_all();
+      }
+      scanner.join();
+      MIXTERA_RETURN_IF_ERROR(scan_status);
+      MIXTERA_RETURN_IF_ERROR(build_status);
     }
   }
   out.scan_seconds = Since(t0);
