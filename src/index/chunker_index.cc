@@ -17,7 +17,7 @@
 namespace mixtera::index {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '2'};
+constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '3'};
 constexpr uint8_t kRanges = 0;
 constexpr uint8_t kSet = 1;
 // One run stored inline in the entry: entry_data = first sample, entry_aux unused.
@@ -41,7 +41,7 @@ struct Section {
   uint64_t count;
 };
 std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w) {
-  return {{8, c + 1}, {32, e + 1}, {4, r}, {4, r}, {4, r}, {8, w}};
+  return {{8, c + 1}, {24, e + 1}, {4, r}, {4, r}, {4, r}, {8, w}};
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ int64_t ChunkerIndex::component_size(int64_t c) const {
 int64_t ChunkerIndex::num_set_samples() const {
   int64_t n = 0;
   for (uint64_t e = 0; e < num_entries_; ++e) {
-    if (entries_[e].kind == kSet)
+    if (entries_[e].kind() == kSet)
       n += static_cast<int64_t>(entries_[e + 1].position - entries_[e].position);
   }
   return n;
@@ -110,11 +110,11 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
     const uint64_t entry_end = entries_[e + 1].position;
     const uint64_t local = g - entries_[e].position;
     const uint64_t take = std::min(entry_end, g_end) - g;
-    const uint32_t file = entries_[e].file;
-    if (entries_[e].kind == kSingleRun) {
+    const uint32_t file = entries_[e].file();
+    if (entries_[e].kind() == kSingleRun) {
       const uint32_t b = static_cast<uint32_t>(entries_[e].data + local);
       emit(file, b, b + static_cast<uint32_t>(take));
-    } else if (entries_[e].kind == kRanges) {
+    } else if (entries_[e].kind() == kRanges) {
       const uint64_t r0 = entries_[e].data;
       const uint64_t r1 = r0 + entries_[e].aux;
       uint64_t r = static_cast<uint64_t>(
@@ -147,7 +147,7 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
 std::vector<std::pair<uint32_t, int64_t>> ChunkerIndex::ComponentFiles(int64_t c) const {
   std::vector<std::pair<uint32_t, int64_t>> files;
   for (uint64_t e = component_entry_begin_[c]; e < component_entry_begin_[c + 1]; ++e) {
-    files.emplace_back(entries_[e].file,
+    files.emplace_back(entries_[e].file(),
                        static_cast<int64_t>(entries_[e + 1].position - entries_[e].position));
   }
   return files;
@@ -252,13 +252,13 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   for (uint64_t e = 0; e < num_entries_; ++e) {
     const uint64_t count = entries_[e + 1].position - entries_[e].position;
     const bool bad_ranges =
-        entries_[e].kind == kRanges &&
+        entries_[e].kind() == kRanges &&
         (entries_[e].data + entries_[e].aux > num_ranges_ || entries_[e].aux == 0);
     const bool bad_set =
-        entries_[e].kind == kSet &&
+        entries_[e].kind() == kSet &&
         (entries_[e].data + EliasFanoLayout(count, entries_[e].aux).total_words() > num_words_);
-    const bool bad_run = entries_[e].kind == kSingleRun && entries_[e].data + count >= UINT32_MAX;
-    if (entries_[e + 1].position < entries_[e].position || entries_[e].kind > kSingleRun ||
+    const bool bad_run = entries_[e].kind() == kSingleRun && entries_[e].data + count >= UINT32_MAX;
+    if (entries_[e + 1].position < entries_[e].position || entries_[e].kind() > kSingleRun ||
         bad_ranges || bad_run || bad_set || count == 0) {
       return Status::Corruption(StrCat(origin, ": index entry ", e, " is inconsistent"));
     }
@@ -277,7 +277,7 @@ int64_t ChunkerIndexBuilder::AddComponent() {
 }
 
 void ChunkerIndexBuilder::BeginFile(uint32_t file_index) {
-  MIXTERA_CHECK(!in_file_);
+  MIXTERA_CHECK(!in_file_ && file_index <= ChunkerIndex::kFileMask);
   MIXTERA_CHECK(!have_file_ || file_index > file_index_);
   in_file_ = true;
   have_file_ = true;
@@ -361,13 +361,14 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
     seen[old] = true;
     s.component_entry_begin.push_back(s.entries.size());
     for (const Entry& e : entries_[old]) {
-      s.entries.push_back({position, e.data, e.file, e.aux, e.kind, 0});
+      s.entries.push_back(
+          {position, e.data, e.file | (static_cast<uint32_t>(e.kind) << 30), e.aux});
       position += e.count;
     }
     std::vector<Entry>().swap(entries_[old]);
   }
   s.component_entry_begin.push_back(s.entries.size());
-  s.entries.push_back({position, 0, 0, 0, 0, 0});  // sentinel: the end position
+  s.entries.push_back({position, 0, 0, 0});  // sentinel: the end position
   s.range_begin = std::move(range_begin_);
   s.range_end = std::move(range_end_);
   s.range_offset = std::move(range_offset_);

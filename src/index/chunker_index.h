@@ -80,16 +80,17 @@ class ChunkerIndex {
   uint64_t num_samples_ = 0;
   // Views into storage_ (see docs/job_format.md for their meaning).
   const uint64_t* component_entry_begin_ = nullptr;  // [C + 1]
-  // One (component, file) pair, in one cache line's half: random access touches one line.
+  // One (component, file) pair in 24 bytes, so random access touches one or two lines.
   struct EntryRecord {
-    uint64_t position;  // global stream position of the first sample; [E] = num_samples
-    uint64_t data;      // first range / first word / the single run's first sample
-    uint32_t file;
-    uint32_t aux;   // range count, or set universe
-    uint32_t kind;  // 0 = ranges, 1 = Elias-Fano set, 2 = one run
-    uint32_t reserved;
+    uint64_t position;       // global stream position of the first sample; [E] = num_samples
+    uint64_t data;           // first range / first word / the single run's first sample
+    uint32_t file_and_kind;  // file index (low 30 bits) | kind << 30
+    uint32_t aux;            // range count, or set universe
+    uint32_t file() const { return file_and_kind & kFileMask; }
+    uint32_t kind() const { return file_and_kind >> 30; }  // 0 ranges, 1 set, 2 one run
   };
-  static_assert(sizeof(EntryRecord) == 32);
+  static constexpr uint32_t kFileMask = (1u << 30) - 1;
+  static_assert(sizeof(EntryRecord) == 24);
   const EntryRecord* entries_ = nullptr;    // [E + 1]
   const uint32_t* range_begin_ = nullptr;   // [R]
   const uint32_t* range_end_ = nullptr;     // [R]

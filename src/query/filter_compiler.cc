@@ -771,15 +771,17 @@ Result<DatasetFilter> CompileFilter(const Predicate& p, const FilterContext& ctx
   return out;
 }
 
-Status BindFilterParams(const DatasetFilter& filter, duckdb::PreparedStatement* stmt) {
-  if (stmt->parameter_count() < static_cast<int64_t>(filter.params.size())) {
+Status BindFilterParams(const DatasetFilter& filter, duckdb::PreparedStatement* stmt,
+                        int64_t first_index) {
+  if (first_index < 1 ||
+      stmt->parameter_count() < first_index - 1 + static_cast<int64_t>(filter.params.size())) {
     return Status::InvalidArgument(StrCat("the statement has ", stmt->parameter_count(),
                                           " placeholders, the filter needs ",
                                           filter.params.size()));
   }
   for (size_t i = 0; i < filter.params.size(); ++i) {
     const SqlParam& param = filter.params[i];
-    const auto index = static_cast<int64_t>(i + 1);
+    const auto index = first_index + static_cast<int64_t>(i);
     switch (param.kind) {
       case SqlParam::Kind::kInt64:
         MIXTERA_RETURN_IF_ERROR(stmt->BindInt64(index, param.int_value));

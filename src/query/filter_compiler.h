@@ -137,10 +137,12 @@ struct DatasetFilter {
 Result<DatasetFilter> CompileFilter(const model::Predicate& p, const FilterContext& ctx,
                                     const model::DatasetInfo& dataset, store::MetadataStore* store);
 
-// Binds filter.params to the statement's placeholders 1..n, so the statement must have the
-// filter's placeholders first (a SELECT list without placeholders, then the WHERE).
-// Errors: InvalidArgument when the statement has fewer placeholders than params, or a
-// value does not convert (DuckDB's text).
-Status BindFilterParams(const DatasetFilter& filter, duckdb::PreparedStatement* stmt);
+// Binds filter.params to the statement's placeholders first_index .. first_index + n - 1
+// (by default 1..n, so a SELECT list without placeholders, then the WHERE; a caller with
+// placeholders of its own before the filter's passes the first free index).
+// Errors: InvalidArgument when the statement has too few placeholders, or a value does not
+// convert (DuckDB's text).
+Status BindFilterParams(const DatasetFilter& filter, duckdb::PreparedStatement* stmt,
+                        int64_t first_index = 1);
 
 }  // namespace mixtera::query

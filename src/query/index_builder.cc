@@ -93,8 +93,10 @@ struct GroupColumn {
 
 // Records per scan group (see BuildIndex): bounds the buffered rows to 8 bytes each.
 constexpr int64_t kGroupRows = 4 << 20;
-// Largest dense component table (entries of 4 bytes).
+// Largest dense component table (entries of 4 bytes); its index fits 22 bits.
 constexpr uint64_t kMaxDenseTable = 1 << 22;
+// Files per scan group (their slot fits 9 bits of the packed dense rows).
+constexpr int64_t kMaxGroupFiles = 512;
 
 struct TupleHash {
   size_t operator()(const std::vector<int32_t>& v) const {
@@ -238,8 +240,12 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         const std::string col = duckdb::QuoteIdentifier(props[p]);
         terms.push_back(StrCat("coalesce(CAST(", col, " AS BIGINT) + 1, 0) * ", dense_stride[p]));
       }
-      select = {"file_id", "sample_id",
-                terms.empty() ? std::string("CAST(0 AS BIGINT)") : StrJoin(terms, " + ")};
+      const std::string index_expr =
+          terms.empty() ? std::string("CAST(0 AS BIGINT)") : StrJoin(terms, " + ");
+      // One BIGINT per row: file slot in the group (9 bits) | sample id (32) | dense index
+      // (22), with the slot relative to the group's first file id (bound per group).
+      select = {StrCat("(file_id - ?) * ", int64_t{1} << 54, " + sample_id * ", int64_t{1} << 22,
+                       " + ", index_expr)};
     }
     // The slow path of the dense index: decode the codes of a combination seen for the first
     // time, intern them, and look the tuple up.
@@ -273,7 +279,8 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       int64_t group_records = 0;
       while (group_end < files.size() &&
              (group_end == group_begin ||
-              group_records + files[group_end].num_records <= kGroupRows)) {
+              (group_records + files[group_end].num_records <= kGroupRows &&
+               files[group_end].file_id - files[group_begin].file_id < kMaxGroupFiles))) {
         group_records += files[group_end].num_records;
         ++group_end;
       }
@@ -293,6 +300,41 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       const int64_t lo = files[group_begin].file_id, hi = files[group_end - 1].file_id;
       std::string sql = base_sql + StrCat("file_id BETWEEN ", lo, " AND ", hi);
       if (!filter.where_sql.empty()) sql += " AND (" + filter.where_sql + ")";
+      if (dense) {
+        // The packed form: the slot's parameter comes first, then the filter's.
+        std::string packed_sql = StrCat("SELECT ", select[0], " FROM samples_", ds.dataset_id,
+                                        " WHERE file_id BETWEEN ", lo, " AND ", hi);
+        if (!filter.where_sql.empty()) packed_sql += " AND (" + filter.where_sql + ")";
+        MIXTERA_ASSIGN_OR_RETURN(auto stmt, store->connection().Prepare(packed_sql));
+        MIXTERA_RETURN_IF_ERROR(stmt.BindInt64(1, lo));
+        MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt, /*first_index=*/2));
+        MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
+        // slot -> row buffer (file ids of a dataset are consecutive, but look them up anyway).
+        std::vector<std::vector<uint64_t>*> slot_rows(static_cast<size_t>(hi - lo + 1), nullptr);
+        for (size_t i = group_begin; i < group_end; ++i) {
+          slot_rows[static_cast<size_t>(files[i].file_id - lo)] = &rows[i - group_begin];
+        }
+        constexpr uint64_t kIndexMask = (uint64_t{1} << 22) - 1;
+        const uint64_t table_size = dense_table.size();
+        while (true) {
+          MIXTERA_ASSIGN_OR_RETURN(bool more, result.NextChunk());
+          if (!more) break;
+          const int64_t n = result.chunk_size();
+          const auto* packed = static_cast<const uint64_t*>(result.RawData(0));
+          for (int64_t r = 0; r < n; ++r) {
+            const uint64_t v = packed[r];
+            const uint64_t slot = v >> 54;
+            const uint64_t index = v & kIndexMask;
+            if (slot >= slot_rows.size() || slot_rows[slot] == nullptr || index >= table_size) {
+              return Status::Corruption(StrCat("samples_", ds.dataset_id, ": a row of file ",
+                                               lo + static_cast<int64_t>(slot),
+                                               " has a file id or dictionary code out of range"));
+            }
+            slot_rows[slot]->push_back(((v >> 22) << 32) | index);  // the slot bits shift out
+          }
+        }
+        return Status::OK();
+      }
       MIXTERA_ASSIGN_OR_RETURN(auto stmt, store->connection().Prepare(sql));
       MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt));
       MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
