@@ -17,7 +17,7 @@
 namespace mixtera::index {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '3'};
+constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '4'};
 constexpr uint8_t kRanges = 0;
 constexpr uint8_t kSet = 1;
 // One run stored inline in the entry: entry_data = first sample, entry_aux unused.
@@ -41,7 +41,7 @@ struct Section {
   uint64_t count;
 };
 std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w) {
-  return {{8, c + 1}, {24, e + 1}, {4, r}, {4, r}, {4, r}, {8, w}};
+  return {{4, c + 1}, {24, e + 1}, {4, r}, {4, r}, {4, r}, {8, w}};
 }
 
 }  // namespace
@@ -49,7 +49,8 @@ std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w) 
 // Owns the bytes the views point into: either vectors from the builder or a mapping.
 struct ChunkerIndex::Storage {
   using EntryRecord = ChunkerIndex::EntryRecord;
-  std::vector<uint64_t> component_entry_begin, words;
+  std::vector<uint32_t> component_entry_begin;
+  std::vector<uint64_t> words;
   std::vector<EntryRecord> entries;
   std::vector<uint32_t> range_begin, range_end, range_offset;
   void* map = nullptr;
@@ -233,7 +234,7 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   num_ranges_ = h.num_ranges;
   num_words_ = h.num_words;
   num_samples_ = h.num_samples;
-  component_entry_begin_ = static_cast<const uint64_t*>(ptrs[0]);
+  component_entry_begin_ = static_cast<const uint32_t*>(ptrs[0]);
   entries_ = static_cast<const EntryRecord*>(ptrs[1]);
   range_begin_ = static_cast<const uint32_t*>(ptrs[2]);
   range_end_ = static_cast<const uint32_t*>(ptrs[3]);
@@ -352,6 +353,7 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
   auto& s = *index->storage_;
   uint64_t num_entries = 0;
   for (const auto& v : entries_) num_entries += v.size();
+  MIXTERA_CHECK(num_entries < UINT32_MAX);
   s.component_entry_begin.reserve(order.size() + 1);
   s.entries.reserve(num_entries + 1);
   std::vector<bool> seen(order.size(), false);
@@ -359,7 +361,7 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
   for (int64_t old : order) {
     MIXTERA_CHECK(old >= 0 && old < num_components_ && !seen[old]);
     seen[old] = true;
-    s.component_entry_begin.push_back(s.entries.size());
+    s.component_entry_begin.push_back(static_cast<uint32_t>(s.entries.size()));
     for (const Entry& e : entries_[old]) {
       s.entries.push_back(
           {position, e.data, e.file | (static_cast<uint32_t>(e.kind) << 30), e.aux});
@@ -367,7 +369,7 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
     }
     std::vector<Entry>().swap(entries_[old]);
   }
-  s.component_entry_begin.push_back(s.entries.size());
+  s.component_entry_begin.push_back(static_cast<uint32_t>(s.entries.size()));
   s.entries.push_back({position, 0, 0, 0});  // sentinel: the end position
   s.range_begin = std::move(range_begin_);
   s.range_end = std::move(range_end_);

@@ -79,7 +79,7 @@ class ChunkerIndex {
   uint64_t num_components_ = 0, num_entries_ = 0, num_ranges_ = 0, num_words_ = 0;
   uint64_t num_samples_ = 0;
   // Views into storage_ (see docs/job_format.md for their meaning).
-  const uint64_t* component_entry_begin_ = nullptr;  // [C + 1]
+  const uint32_t* component_entry_begin_ = nullptr;  // [C + 1]; a job has < 2^32 entries
   // One (component, file) pair in 24 bytes, so random access touches one or two lines.
   struct EntryRecord {
     uint64_t position;       // global stream position of the first sample; [E] = num_samples
