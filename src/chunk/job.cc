@@ -281,9 +281,7 @@ std::string Job::ChunkJson(const ChunkDescriptor& chunk) const {
   json keys = json::array();
   for (const auto& part : chunk.keys) {
     json jk;
-    const model::MixtureKey& key =
-        arbitrary() ? def_.keys[part.key_id].key : def_.keys[part.key_id].key;
-    jk["key"] = KeyJson(key);
+    jk["key"] = KeyJson(def_.keys[part.key_id].key);
     jk["key_id"] = part.key_id;
     jk["num_samples"] = part.num_samples;
     json ranges = json::array();

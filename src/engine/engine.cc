@@ -13,6 +13,7 @@
 
 #include "base/macros.h"
 #include "base/strings.h"
+#include "mixture/mixture_parser.h"
 
 namespace mixtera::engine {
 
@@ -281,12 +282,7 @@ std::string JobSummaryJson(const chunk::Job& job) {
   if (def.mixture.type != model::MixtureType::kArbitrary) {
     const std::vector<int64_t> per_chunk = job.InitialCounts();
     for (size_t k = 0; k < def.keys.size(); ++k) {
-      nlohmann::json key = nlohmann::json::object();
-      for (const auto& [prop, values] : def.keys[k].key.properties) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& v : values) list.push_back(nlohmann::json::parse(model::LiteralToJson(v)));
-        key[prop] = std::move(list);
-      }
+      nlohmann::json key = nlohmann::json::parse(mixture::MixtureKeyToJson(def.keys[k].key));
       const int64_t out = job.plan().exhausted_at()[k];
       keys.push_back(
           {{"key", std::move(key)},

@@ -183,15 +183,13 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
   }
   if (per_component) {
     std::vector<double> weights;
-    int64_t total = 0;
     for (int64_t c = 0; c < table.num_components(); ++c) {
       def.keys.push_back({mixture::ComponentKey(table, c), {c}, 1});
       weights.push_back(static_cast<double>(table.sizes[c]));
-      total += table.sizes[c];
     }
-    if (mixture.type == model::MixtureType::kArbitrary) weights.assign(weights.size(), 1.0);
-    if (total > 0) def.mixture_log.push_back({0, std::move(weights)});
-    if (total == 0) def.mixture_log.push_back({0, {}});
+    // Inferring: natural proportions. Arbitrary: the job ignores weights (chunks are filled
+    // across components in order).
+    def.mixture_log.push_back({0, std::move(weights)});
   } else {
     std::vector<model::MixtureKey> keys;
     for (const auto& w : declared) keys.push_back(w.key);
@@ -242,8 +240,7 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
     stats->num_ranges = index->num_ranges();
   }
   const bool arbitrary = mixture.type == model::MixtureType::kArbitrary;
-  std::vector<double> first_weights = def.mixture_log[0].weights;
-  if (arbitrary) def.mixture_log = {{0, {}}};
+  const std::vector<double> first_weights = def.mixture_log[0].weights;
   MIXTERA_ASSIGN_OR_RETURN(auto job, chunk::Job::Create(std::move(def), std::move(index)));
   if (!arbitrary) {
     // Keys whose weight rounds to zero samples per chunk.

@@ -6,12 +6,12 @@
 // sample ranges by random access (binary search, then decoding), so chunk k can be computed
 // without walking the earlier chunks.
 //
-// Storage is columnar and flat (struct of arrays, no string keys): per (component, file)
-// pair an entry holding either sorted disjoint ranges (when samples come in runs) or an
-// Elias-Fano set of sample ids (when runs are short), whichever is smaller; a pair with one
-// run keeps it inline. Memory is about 25 bytes per entry plus 12 per further range for
-// clustered data, and below 2 bytes per sample for
-// fully interleaved data. The same layout is the on-disk format (docs/job_format.md), so a
+// Storage is flat, with no string keys: per (component, file) pair one 24-byte entry
+// holding either sorted disjoint ranges (when samples come in runs) or an Elias-Fano set of
+// sample ids (when runs are short), whichever is smaller; a pair with one run keeps it
+// inline. Memory is 24 bytes per entry plus 12 per further range for clustered data, and
+// below 2 bytes per sample for fully interleaved data with enough samples per (component,
+// file) pair. The same layout is the on-disk format (docs/job_format.md), so a
 // saved index is used in place from an mmap.
 //
 // Component keys (the property values) are not stored here: the caller numbers components

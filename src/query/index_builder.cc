@@ -298,8 +298,6 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         rows[i - group_begin].reserve(static_cast<size_t>(files[i].num_records));
       }
       const int64_t lo = files[group_begin].file_id, hi = files[group_end - 1].file_id;
-      std::string sql = base_sql + StrCat("file_id BETWEEN ", lo, " AND ", hi);
-      if (!filter.where_sql.empty()) sql += " AND (" + filter.where_sql + ")";
       if (dense) {
         // The packed form: the slot's parameter comes first, then the filter's.
         std::string packed_sql = StrCat("SELECT ", select[0], " FROM samples_", ds.dataset_id,
@@ -335,6 +333,8 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         }
         return Status::OK();
       }
+      std::string sql = base_sql + StrCat("file_id BETWEEN ", lo, " AND ", hi);
+      if (!filter.where_sql.empty()) sql += " AND (" + filter.where_sql + ")";
       MIXTERA_ASSIGN_OR_RETURN(auto stmt, store->connection().Prepare(sql));
       MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt));
       MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
@@ -354,9 +354,7 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
           const int32_t* child;
         };
         std::vector<Raw> raw(P);
-        const int64_t* dense_index =
-            dense ? static_cast<const int64_t*>(result.RawData(2)) : nullptr;
-        for (size_t p = 0; p < P && !dense; ++p) {
+        for (size_t p = 0; p < P; ++p) {
           if (cols[p].source != GroupColumn::Source::kColumn) continue;
           const int c = cols[p].result_col;
           raw[p] = {result.raw_type(c), result.RawData(c), result.RawValidity(c), nullptr};
@@ -430,20 +428,10 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
             }
             return lookup();
           };
-          // Dense: the dense index (resolved to a component by the builder side); otherwise
-          // the component itself (then the scan runs on the building thread).
-          uint64_t payload;
-          if (dense) {
-            payload = static_cast<uint64_t>(dense_index[r]);
-            if (payload >= dense_table.size()) {
-              return Status::Corruption(StrCat("samples_", ds.dataset_id, ": sample ", sample,
-                                               " of file ", file_id,
-                                               " has a dictionary code outside the dictionary"));
-            }
-          } else {
-            payload = static_cast<uint64_t>(component_of_row());
-          }
-          cached_rows->push_back((static_cast<uint64_t>(sample) << 32) | payload);
+          // Not dense: the payload is the component itself (this scan then runs on the
+          // building thread).
+          const uint64_t component = static_cast<uint64_t>(component_of_row());
+          cached_rows->push_back((static_cast<uint64_t>(sample) << 32) | component);
         }
       }
       return Status::OK();
