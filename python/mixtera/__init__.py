@@ -11,12 +11,13 @@ from .mixture import (ArbitraryMixture, Component, DynamicMixture, HierarchicalS
                       InferringMixture, Mixture, MixtureKey, MixtureNode, MixtureSchedule,
                       ScheduleEntry, StaticMixture)
 from .query import Query
+from .tokenizer import Tokenizer
 from .errors import (AlreadyExistsError, CancelledError, CorruptionError, FailedPreconditionError,
                      InternalError, InvalidArgumentError, MixteraError, MixteraIOError,
                      NotFoundError, OutOfRangeError, UnavailableError, UnimplementedError)
 
 __all__ = [
-    "MixteraClient", "Query", "QueryExecutionArgs", "MixtureKey", "Mixture", "StaticMixture",
+    "MixteraClient", "Query", "Tokenizer", "QueryExecutionArgs", "MixtureKey", "Mixture", "StaticMixture",
     "InferringMixture", "ArbitraryMixture", "HierarchicalStaticMixture", "MixtureNode", "Component",
     "MixtureSchedule", "ScheduleEntry", "DynamicMixture", "MixteraError", "InvalidArgumentError", "NotFoundError",
     "AlreadyExistsError", "OutOfRangeError", "FailedPreconditionError", "UnavailableError",

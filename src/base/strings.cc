@@ -63,6 +63,46 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+std::string ReplaceInvalidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n > 0) {
+      out.append(s.data() + i, n);
+      i += n;
+      continue;
+    }
+    // The maximal subpart: a valid lead byte followed by as many bytes as can still begin a
+    // well-formed sequence (the second byte's range depends on the lead, Unicode Table 3-7).
+    const auto lead = static_cast<unsigned char>(s[i]);
+    size_t expected = 0;
+    unsigned char low = 0x80, high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      expected = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      expected = 3;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      expected = 4;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    }
+    size_t consumed = 1;
+    while (consumed < expected && i + consumed < s.size()) {
+      const auto c = static_cast<unsigned char>(s[i + consumed]);
+      if (c < low || c > high) break;
+      low = 0x80;
+      high = 0xBF;
+      ++consumed;
+    }
+    out += "\xEF\xBF\xBD";
+    i += consumed;
+  }
+  return out;
+}
+
 std::string JsonQuote(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

@@ -27,6 +27,12 @@ std::string JsonQuote(std::string_view s);
 // True when `s` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s);
 
+// Returns `s` with every ill-formed UTF-8 sequence replaced by U+FFFD: one replacement per
+// maximal subpart of an ill-formed sequence (Unicode §3.9, the rule Python's
+// `bytes.decode("utf-8", "replace")` and WHATWG decoders follow). Well-formed input comes back
+// unchanged.
+std::string ReplaceInvalidUtf8(std::string_view s);
+
 // Returns a human-readable byte count ("12.3 MB", decimal units).
 std::string HumanBytes(int64_t bytes);
 

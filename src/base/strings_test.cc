@@ -30,5 +30,22 @@ TEST(HumanBytesTest, UsesDecimalUnits) {
   EXPECT_EQ(HumanBytes(209700000), "209.7 MB");
 }
 
+// Expected outputs follow Python's bytes.decode("utf-8", "replace") on the same bytes.
+TEST(StringsTest, ReplaceInvalidUtf8) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(ReplaceInvalidUtf8("plain \xC3\xA9"), "plain \xC3\xA9");
+  EXPECT_EQ(ReplaceInvalidUtf8("a\xFF"
+                               "b"),
+            "a" + r + "b");
+  EXPECT_EQ(ReplaceInvalidUtf8("\xE2\x82"), r);  // truncated: one subpart
+  EXPECT_EQ(ReplaceInvalidUtf8("\xE2\x82x"), r + "x");
+  EXPECT_EQ(ReplaceInvalidUtf8("\xC0\xAF"), r + r);          // C0 never starts a sequence
+  EXPECT_EQ(ReplaceInvalidUtf8("\xED\xA0\x80"), r + r + r);  // surrogate: A0 not after ED
+  EXPECT_EQ(ReplaceInvalidUtf8("\xF0\x9F\x98"), r);
+  EXPECT_EQ(ReplaceInvalidUtf8("\xF4\x90\x80\x80"), r + r + r + r);
+  EXPECT_EQ(ReplaceInvalidUtf8("\x80\x80"), r + r);
+  EXPECT_EQ(ReplaceInvalidUtf8(""), "");
+}
+
 }  // namespace
 }  // namespace mixtera

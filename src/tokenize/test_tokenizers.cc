@@ -90,6 +90,9 @@ class BytesTokenizer final : public Tokenizer {
   std::optional<int32_t> bos_id() const override { return kBosId; }
   std::optional<int32_t> eos_id() const override { return kEosId; }
   std::string fingerprint() const override { return "mixtera-test-bytes-v1"; }
+  std::vector<std::pair<std::string, int32_t>> special_tokens() const override {
+    return {{"<eos>", kEosId}, {"<bos>", kBosId}};
+  }
 };
 
 class WhitespaceTokenizer final : public Tokenizer {
@@ -145,6 +148,12 @@ class WhitespaceTokenizer final : public Tokenizer {
   std::optional<int32_t> bos_id() const override { return bos_; }
   std::optional<int32_t> eos_id() const override { return eos_; }
   std::string fingerprint() const override { return fingerprint_; }
+  std::vector<std::pair<std::string, int32_t>> special_tokens() const override {
+    std::vector<std::pair<std::string, int32_t>> out;
+    if (bos_) out.emplace_back("<bos>", *bos_);
+    if (eos_) out.emplace_back("<eos>", *eos_);
+    return out;
+  }
 
  private:
   std::vector<std::string> vocab_;

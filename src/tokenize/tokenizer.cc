@@ -13,7 +13,10 @@
 #include "base/macros.h"
 #include "base/strings.h"
 #include "base/thread_pool.h"
+#include "tokenize/hf_tokenizer_json.h"
+#include "tokenize/sentencepiece_model.h"
 #include "tokenize/test_tokenizers.h"
+#include "tokenize/tiktoken.h"
 
 namespace mixtera::tokenize {
 
@@ -61,48 +64,14 @@ Result<std::vector<std::vector<int32_t>>> Tokenizer::EncodeBatch(
 
 namespace {
 
-constexpr std::string_view kNotYet =
-    "tokenizer.json/tiktoken/SentencePiece loaders arrive with the tokenizer issue";
-
 // The first non-whitespace byte of `data`, or '\0'.
 char FirstNonSpace(const std::string& data) {
   const size_t pos = data.find_first_not_of(" \t\r\n");
   return pos == std::string::npos ? '\0' : data[pos];
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      return Status::NotFound(StrCat(path, ": no such tokenizer file"));
-    }
-    return Status::IOError(StrCat(path, ": ", std::strerror(err)));
-  }
-  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(StrCat(path, ": is a directory"));
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (!in) return Status::IOError(StrCat(path, ": cannot read the tokenizer file"));
-  const std::string data = buf.str();
-
-  // Files that are not JSON (tiktoken rank files, SentencePiece models) are not supported yet.
-  const char first = FirstNonSpace(data);
-  if (first != '{' && first != '[') {
-    return Status::Unimplemented(StrCat(path, ": not a Mixtera test tokenizer; ", kNotYet));
-  }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(data);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Status::InvalidArgument(StrCat(path, ": malformed JSON: ", e.what()));
-  }
-  if (!j.is_object() || !j.contains(kTestTokenizerKey)) {
-    return Status::Unimplemented(StrCat(path, ": not a Mixtera test tokenizer (no \"",
-                                        kTestTokenizerKey, "\" key); ", kNotYet));
-  }
+Result<std::unique_ptr<Tokenizer>> LoadTestTokenizer(const std::string& path,
+                                                     const nlohmann::json& j) {
   const nlohmann::json& kind = j[kTestTokenizerKey];
   auto invalid = [&](std::string_view what) {
     return Status::InvalidArgument(StrCat(path, ": ", what));
@@ -133,6 +102,50 @@ Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path) {
   }
   return invalid(
       StrCat("unknown test tokenizer ", kind.dump(), " (known: \"bytes\", \"whitespace\")"));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path,
+                                                 const std::string& encoding) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      return Status::NotFound(StrCat(path, ": no such tokenizer file"));
+    }
+    return Status::IOError(StrCat(path, ": ", std::strerror(err)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument(
+        StrCat(path,
+               ": is a directory (give the tokenizer file itself: tokenizer.json, a .model "
+               "or a tiktoken rank file)"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (!in) return Status::IOError(StrCat(path, ": cannot read the tokenizer file"));
+  const std::string data = buf.str();
+  if (data.empty()) return Status::InvalidArgument(StrCat(path, ": empty tokenizer file"));
+
+  const bool is_json = EndsWith(path, ".json") || FirstNonSpace(data) == '{';
+  if (!encoding.empty() && (is_json || EndsWith(path, ".model"))) {
+    return Status::InvalidArgument(
+        StrCat(path, ": encoding=\"", encoding, "\" applies only to tiktoken rank files"));
+  }
+  if (is_json) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(data);
+    } catch (const nlohmann::json::parse_error& e) {
+      return Status::InvalidArgument(StrCat(path, ": malformed JSON: ", e.what()));
+    }
+    if (j.is_object() && j.contains(kTestTokenizerKey)) return LoadTestTokenizer(path, j);
+    return LoadHfTokenizerJson(path, data);
+  }
+  if (EndsWith(path, ".model")) return LoadSentencePieceModel(path, data);
+  return LoadTiktoken(path, data, encoding);
 }
 
 }  // namespace mixtera::tokenize

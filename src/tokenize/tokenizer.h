@@ -5,9 +5,9 @@
 //   MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tok, LoadTokenizer(path));
 //   MIXTERA_ASSIGN_OR_RETURN(std::vector<std::vector<int32_t>> ids, tok->EncodeBatch(texts));
 //
-// The real loaders (HF tokenizer.json, tiktoken rank files, SentencePiece models) arrive with
-// the tokenizer issue; until then LoadTokenizer accepts only the two test tokenizers of
-// tokenize/test_tokenizers.h.
+// Loaders (LoadTokenizer picks one by the file): HF tokenizer.json with a BPE model
+// (hf_tokenizer_json.h), tiktoken rank files (tiktoken.h), SentencePiece .model files
+// (sentencepiece_model.h), and the two test tokenizers of tokenize/test_tokenizers.h.
 //
 // Thread safety: a Tokenizer is immutable once loaded; every method may be called from many
 // threads concurrently.
@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mixtera/result.h"
@@ -58,13 +59,22 @@ class Tokenizer {
   // A stable identity of the vocabulary and the encoding rules: equal fingerprints mean equal
   // ids for every text. Used to key stored token counts. Printable ASCII.
   virtual std::string fingerprint() const = 0;
+
+  // The special tokens (text, id) that allow_special recognises, in the file's order.
+  virtual std::vector<std::pair<std::string, int32_t>> special_tokens() const = 0;
 };
 
-// Loads the tokenizer file at `path`. Accepted for now: the test tokenizers, JSON files
-// {"mixtera_test_tokenizer": "bytes"} and {"mixtera_test_tokenizer": "whitespace", "vocab":
-// [...]} (see test_tokenizers.h). Errors: NotFound (no such file), IOError (unreadable),
-// InvalidArgument naming the path (malformed JSON; a test tokenizer with a bad kind or vocab),
-// Unimplemented for every other tokenizer (HF tokenizer.json, tiktoken, SentencePiece).
-Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path);
+// Loads the tokenizer file at `path`, choosing the format (DESIGN.md §3.7):
+//   *.json   HF tokenizer.json (BPE models), or a Mixtera test tokenizer (test_tokenizers.h)
+//   *.model  SentencePiece model (BPE natively, others through libsentencepiece)
+//   other    tiktoken rank file, identified by its sha256 (the hashes tiktoken publishes) or,
+//            failing that, by `encoding` (r50k_base, p50k_base, cl100k_base, o200k_base)
+// `encoding` may be given only for rank files. Errors: NotFound (no such file), IOError
+// (unreadable), InvalidArgument naming the path and what is wrong (malformed file, unknown
+// rank file without `encoding`, unknown encoding), Unimplemented naming the unsupported
+// component (e.g. a WordPiece model or an NFKC normalizer) — never a silently different
+// tokenization.
+Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path,
+                                                 const std::string& encoding = "");
 
 }  // namespace mixtera::tokenize

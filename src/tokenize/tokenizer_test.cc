@@ -149,6 +149,7 @@ class ProbeTokenizer final : public Tokenizer {
   std::optional<int32_t> bos_id() const override { return inner_->bos_id(); }
   std::optional<int32_t> eos_id() const override { return inner_->eos_id(); }
   std::string fingerprint() const override { return "probe"; }
+  std::vector<std::pair<std::string, int32_t>> special_tokens() const override { return {}; }
 
   size_t num_threads() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -224,14 +225,17 @@ TEST_F(LoadTokenizerTest, Errors) {
   EXPECT_STATUS(LoadTokenizer(dir_.Join("missing.json")), StatusCode::kNotFound, "missing.json");
   EXPECT_STATUS(LoadTokenizer(Write("bad.json", "{\"mixtera_test_tokenizer\": ")),
                 StatusCode::kInvalidArgument, dir_.Join("bad.json") + ": malformed JSON");
-  // Real tokenizer files are not supported yet.
-  EXPECT_STATUS(LoadTokenizer(Write("tokenizer.json", "{\"model\": {\"type\": \"BPE\"}}")),
-                StatusCode::kUnimplemented, "loaders arrive with the tokenizer issue");
+  // Each format gets to its own loader, which names the path and what is wrong.
+  EXPECT_STATUS(LoadTokenizer(Write("tokenizer.json", "{\"model\": {\"type\": \"WordPiece\"}}")),
+                StatusCode::kUnimplemented, "unsupported model \"WordPiece\"");
   EXPECT_STATUS(LoadTokenizer(Write("cl100k.tiktoken", "IQ== 0\nIg== 1\n")),
-                StatusCode::kUnimplemented, "cl100k.tiktoken");
+                StatusCode::kInvalidArgument, "cl100k.tiktoken: not a known tokenizer file");
   EXPECT_STATUS(LoadTokenizer(Write("sp.model", std::string("\x0a\x0b\x00\xff", 4))),
-                StatusCode::kUnimplemented, "SentencePiece");
-  EXPECT_STATUS(LoadTokenizer(Write("e.json", "")), StatusCode::kUnimplemented, "e.json");
+                StatusCode::kInvalidArgument, "not a SentencePiece model");
+  EXPECT_STATUS(LoadTokenizer(Write("e.json", "")), StatusCode::kInvalidArgument,
+                "e.json: empty tokenizer file");
+  EXPECT_STATUS(LoadTokenizer(Write("enc.json", "{}"), "cl100k_base"), StatusCode::kInvalidArgument,
+                "applies only to tiktoken rank files");
   // Test tokenizers with bad contents.
   EXPECT_STATUS(LoadTokenizer(Write("k.json", "{\"mixtera_test_tokenizer\": \"bpe\"}")),
                 StatusCode::kInvalidArgument, "unknown test tokenizer \"bpe\"");
