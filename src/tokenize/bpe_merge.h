@@ -31,6 +31,13 @@ class MergeTable {
   void Add(int32_t left, int32_t right, uint32_t rank, int32_t merged,
            OnDuplicate on_duplicate = OnDuplicate::kKeepLowerRank);
 
+  // Makes room for `n` pairs without rehashing.
+  void Reserve(size_t n) {
+    size_t capacity = slots_.size();
+    while (capacity < 2 * n + 2) capacity *= 2;
+    if (capacity != slots_.size()) Rehash(capacity);
+  }
+
   // Looks up (left, right): true with *rank and *merged set when it is mergeable.
   bool Find(int32_t left, int32_t right, uint32_t* rank, int32_t* merged) const {
     const uint64_t key = Key(left, right);
@@ -72,14 +79,10 @@ class MergeTable {
 
 // Reusable buffers for ApplyMerges (one per thread).
 struct MergeScratch {
-  struct Candidate {
-    uint32_t rank;
-    int32_t left;  // position of the left symbol
-    int32_t left_id;
-    int32_t right_id;
-  };
   std::vector<int32_t> prev, next;
-  std::vector<Candidate> heap;
+  // Candidates of the long-sequence loop as (rank << 32) | left position: a min-heap of
+  // 8-byte keys gives lowest rank first, then leftmost.
+  std::vector<uint64_t> heap;
   std::vector<uint32_t> pair_rank;
 };
 

@@ -325,6 +325,8 @@ Status BpeTokenizer::EncodeSegment(std::string_view segment, bool at_text_start,
   for (const NormalizerStep& step : spec_.normalizer) {
     if (step.kind == NormalizerStep::Kind::kPrepend) {
       if (!normalized.empty()) normalized.insert(0, step.content);
+    } else if (step.kind == NormalizerStep::Kind::kUnicode) {
+      normalized = NormalizeUnicode(normalized, step.form);
     } else if (step.regex == nullptr) {
       normalized = ReplaceAll(normalized, step.literal, step.content);
     } else {
@@ -416,6 +418,23 @@ Status BpeTokenizer::PreTokenize(std::string_view text, bool at_text_start, Piec
           break;
         }
         case PreTokenizerStep::Kind::kSplit: {
+          if (step.regex != nullptr && step.behavior == SplitBehavior::kRemoved && step.invert) {
+            // Keep the matches (tiktoken; HF's usual Split): no bookkeeping needed.
+            MIXTERA_RETURN_IF_ERROR(step.regex->ForEachMatch(
+                piece, [&](size_t b, size_t e) { p->next.push_back(piece.substr(b, e - b)); }));
+            break;
+          }
+          if (step.regex != nullptr && step.behavior == SplitBehavior::kIsolated) {
+            // Every gap and every match is a piece (Llama-3, Qwen).
+            size_t last = 0;
+            MIXTERA_RETURN_IF_ERROR(step.regex->ForEachMatch(piece, [&](size_t b, size_t e) {
+              if (b > last) p->next.push_back(piece.substr(last, b - last));
+              p->next.push_back(piece.substr(b, e - b));
+              last = e;
+            }));
+            if (last < piece.size()) p->next.push_back(piece.substr(last));
+            break;
+          }
           // Parts: alternating gaps (false) and matches (true) covering the piece.
           auto& parts = p->parts;
           parts.clear();
@@ -567,23 +586,21 @@ void BpeTokenizer::EncodePiece(std::string_view piece, std::vector<int32_t>* out
 }
 
 void BpeTokenizer::EncodeWord(std::string_view piece, std::vector<int32_t>* out) const {
-  if (spec_.whole_piece_lookup) {
-    const int32_t id = piece_ids_.Find(piece);
-    if (id >= 0) {
-      out->push_back(id);
-      return;
-    }
-  }
   if (spec_.symbols == BpeTokenizerSpec::Symbols::kBytes && piece.size() == 1) {
     out->push_back(spec_.byte_ids[static_cast<unsigned char>(piece[0])]);
     return;
   }
   PieceCache& cache = LocalPieceCache(serial_);
   const bool cacheable = piece.size() <= PieceCache::kMaxPieceBytes;
-  uint64_t hash = 0;
-  if (cacheable) {
-    hash = HashBytes(piece);
-    if (cache.Lookup(piece, hash, out)) return;
+  const uint64_t hash = HashBytes(piece);
+  if (cacheable && cache.Lookup(piece, hash, out)) return;
+  if (spec_.whole_piece_lookup) {
+    const int32_t id = piece_ids_.Find(piece, hash);
+    if (id >= 0) {
+      if (cacheable) cache.Store(piece, hash, &id, 1);
+      out->push_back(id);
+      return;
+    }
   }
   thread_local std::vector<int32_t> symbols;
   thread_local MergeScratch scratch;

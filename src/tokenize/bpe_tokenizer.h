@@ -4,7 +4,7 @@
 //
 //   invalid UTF-8 -> U+FFFD
 //   split out added/special tokens          (HF: always; tiktoken/SentencePiece: allow_special)
-//   normalize each remaining segment        (Prepend, Replace)
+//   normalize each remaining segment        (Prepend, Replace, NFC/NFD/NFKC/NFKD)
 //   split out `normalized` added tokens     (HF)
 //   pre-tokenize into pieces                (Split regex/string, ByteLevel, Metaspace, Digits)
 //   each piece -> base symbols -> merges    (bytes, or characters with byte fallback / unk)
@@ -27,6 +27,7 @@
 #include "tokenize/regex_splitter.h"
 #include "tokenize/string_id_map.h"
 #include "tokenize/tokenizer.h"
+#include "tokenize/unicode_normalizer.h"
 
 namespace mixtera::tokenize {
 
@@ -43,8 +44,9 @@ struct AddedToken {
 };
 
 struct NormalizerStep {
-  enum class Kind { kPrepend, kReplace };
+  enum class Kind { kPrepend, kReplace, kUnicode };
   Kind kind = Kind::kPrepend;
+  UnicodeForm form = UnicodeForm::kNfc;  // kUnicode
   std::string content;                   // what is prepended / what replaces a match
   std::string literal;                   // kReplace with a string pattern
   std::shared_ptr<RegexSplitter> regex;  // kReplace with a regex pattern

@@ -87,6 +87,12 @@ Status ReadNormalizer(const Json& node, BpeTokenizerSpec* spec) {
                              Field<std::string>(node, "content", "", "Replace normalizer"));
     MIXTERA_RETURN_IF_ERROR(ReadPattern(node.value("pattern", Json()), "Replace normalizer",
                                         &step.literal, &step.regex));
+  } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+    step.kind = NormalizerStep::Kind::kUnicode;
+    step.form = type == "NFC"    ? UnicodeForm::kNfc
+                : type == "NFD"  ? UnicodeForm::kNfd
+                : type == "NFKC" ? UnicodeForm::kNfkc
+                                 : UnicodeForm::kNfkd;
   } else {
     return Unsupported("normalizer", node);
   }

@@ -57,9 +57,18 @@ class StringIdMap {
     return true;
   }
 
+  // Makes room for `n` keys without rehashing.
+  void Reserve(size_t n) {
+    size_t capacity = slots_.size();
+    while (capacity < 2 * n + 2) capacity *= 2;
+    if (capacity != slots_.size()) Rehash(capacity);
+  }
+
   // The id of `key`, or -1.
-  int32_t Find(std::string_view key) const {
-    const uint64_t h = HashBytes(key);
+  int32_t Find(std::string_view key) const { return Find(key, HashBytes(key)); }
+
+  // Find with the key's HashBytes already computed.
+  int32_t Find(std::string_view key, uint64_t h) const {
     size_t i = h & mask_;
     while (slots_[i].id >= 0) {
       if (slots_[i].hash == h && slots_[i].length == key.size() &&

@@ -173,6 +173,8 @@ Result<std::unique_ptr<Tokenizer>> LoadTiktoken(const std::string& path, std::st
     spec.token_bytes[id] = by_rank[id];
   }
   StringIdMap ids;
+  ids.Reserve(by_rank.size());
+  spec.merges.Reserve(by_rank.size());
   for (size_t id = 0; id < by_rank.size(); ++id) {
     if (!by_rank[id].empty()) ids.Insert(by_rank[id], static_cast<int32_t>(id));
   }
