@@ -62,6 +62,24 @@ TEST(RegexSplitterTest, DollarDependsOnDialect) {
   EXPECT_EQ(Pieces(*tiktoken, "ba\nca"), (Strings{"a"}));
 }
 
+TEST(RegexSplitterTest, WhitespaceIsUnicodeWhiteSpace) {
+  // U+0085 and U+3000 are White_Space; U+180E (since Unicode 6.3) and U+FEFF are not.
+  ASSERT_OK_AND_ASSIGN(
+      auto re, RegexSplitter::Compile(R"(\s+|[^\s]+)", RegexSplitter::Dialect::kEndAnchored));
+  EXPECT_EQ(Pieces(*re,
+                   "a\xC2\x85\xE3\x80\x80"
+                   "b"),
+            (Strings{"a", "\xC2\x85\xE3\x80\x80", "b"}));
+  EXPECT_EQ(Pieces(*re,
+                   "a\xE1\xA0\x8E\xEF\xBB\xBF"
+                   "b"),
+            (Strings{"a\xE1\xA0\x8E\xEF\xBB\xBF"
+                     "b"}));
+  ASSERT_OK_AND_ASSIGN(auto non_space,
+                       RegexSplitter::Compile(R"(\S+)", RegexSplitter::Dialect::kEndAnchored));
+  EXPECT_EQ(Pieces(*non_space, "x\xE1\xA0\x8Ey z"), (Strings{"x\xE1\xA0\x8Ey", "z"}));
+}
+
 TEST(RegexSplitterTest, LongRunsAndErrors) {
   ASSERT_OK_AND_ASSIGN(auto re, RegexSplitter::Compile(R"(\s+(?!\S)|\s+|\p{L}+)",
                                                        RegexSplitter::Dialect::kEndAnchored));

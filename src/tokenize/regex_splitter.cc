@@ -11,8 +11,38 @@ RegexSplitter::~RegexSplitter() {
   if (code_ != nullptr) pcre2_code_free(static_cast<pcre2_code*>(code_));
 }
 
-Result<std::unique_ptr<RegexSplitter>> RegexSplitter::Compile(std::string_view pattern,
+namespace {
+
+// PCRE2's `\s` under UCP also matches U+180E (it includes `\h`), which Unicode removed from
+// White_Space in 6.3; Rust's regex (tiktoken) and Oniguruma (HF) follow White_Space. Spell
+// `\s` / `\S` as the property, inside and outside character classes.
+std::string TranslateWhitespaceEscapes(std::string_view pattern) {
+  std::string out;
+  out.reserve(pattern.size() + 32);
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '\\' || i + 1 == pattern.size()) {
+      out.push_back(pattern[i]);
+      continue;
+    }
+    const char next = pattern[++i];
+    if (next == 's') {
+      out += "\\p{White_Space}";
+    } else if (next == 'S') {
+      out += "\\P{White_Space}";
+    } else {
+      out.push_back('\\');
+      out.push_back(next);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RegexSplitter>> RegexSplitter::Compile(std::string_view original,
                                                               Dialect dialect) {
+  const std::string translated = TranslateWhitespaceEscapes(original);
+  const std::string_view pattern = translated;
   uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK;
   options |= dialect == Dialect::kOniguruma ? PCRE2_MULTILINE : PCRE2_DOLLAR_ENDONLY;
   int error_code = 0;
@@ -22,14 +52,14 @@ Result<std::unique_ptr<RegexSplitter>> RegexSplitter::Compile(std::string_view p
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error_code, message, sizeof(message));
-    return Status::InvalidArgument(StrCat("cannot compile the regex ", JsonQuote(pattern),
+    return Status::InvalidArgument(StrCat("cannot compile the regex ", JsonQuote(original),
                                           " at offset ", error_offset, ": ",
                                           reinterpret_cast<const char*>(message)));
   }
   // JIT is an optimisation: when it is unavailable the interpreter gives the same matches.
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
   std::unique_ptr<RegexSplitter> splitter(new RegexSplitter());
-  splitter->pattern_ = std::string(pattern);
+  splitter->pattern_ = std::string(original);
   splitter->code_ = code;
   return splitter;
 }

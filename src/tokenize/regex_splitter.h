@@ -3,7 +3,8 @@
 // matched over text to find its pieces.
 //
 // Unicode tables are PCRE2's (Unicode 14 in Debian 12's PCRE2 10.42); docs/tokenizers.md lists
-// where that can differ from the reference implementations.
+// where that can differ from the reference implementations. `\s` and `\S` mean Unicode
+// White_Space, as in Rust's regex and Oniguruma (PCRE2's own `\s` adds U+180E).
 //
 // Thread safety: immutable after Compile; ForEachMatch may run concurrently (each call uses
 // its own match data).
