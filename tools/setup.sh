@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-pybind11 python3-dev python3-numpy python3-pytest python3-yaml
-  libpcre2-dev libsentencepiece-dev python3-sentencepiece libutf8proc-dev
+  libpcre2-dev libsentencepiece-dev python3-sentencepiece libutf8proc-dev python3-torch
 )
 # npm: Debian's nodejs+npm unless a node distribution with npm is already installed.
 if ! command -v npm >/dev/null 2>&1; then APT_PACKAGES+=(nodejs npm); fi

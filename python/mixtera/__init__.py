@@ -5,7 +5,7 @@
     client.register_dataset("web", "web.yaml")
 """
 
-from .args import QueryExecutionArgs
+from .args import QueryExecutionArgs, ResultStreamingArgs
 from .client import MixteraClient
 from .mixture import (ArbitraryMixture, Component, DynamicMixture, HierarchicalStaticMixture,
                       InferringMixture, Mixture, MixtureKey, MixtureNode, MixtureSchedule,
@@ -17,7 +17,7 @@ from .errors import (AlreadyExistsError, CancelledError, CorruptionError, Failed
                      NotFoundError, OutOfRangeError, UnavailableError, UnimplementedError)
 
 __all__ = [
-    "MixteraClient", "Query", "Tokenizer", "QueryExecutionArgs", "MixtureKey", "Mixture", "StaticMixture",
+    "MixteraClient", "Query", "Tokenizer", "QueryExecutionArgs", "ResultStreamingArgs", "MixtureKey", "Mixture", "StaticMixture",
     "InferringMixture", "ArbitraryMixture", "HierarchicalStaticMixture", "MixtureNode", "Component",
     "MixtureSchedule", "ScheduleEntry", "DynamicMixture", "MixteraError", "InvalidArgumentError", "NotFoundError",
     "AlreadyExistsError", "OutOfRangeError", "FailedPreconditionError", "UnavailableError",

@@ -29,3 +29,75 @@ class QueryExecutionArgs:
                 raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
         if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
             raise InvalidArgumentError(f"num_workers must be >= 0, got {self.num_workers!r}")
+
+
+# The original's names (chunk_reading_*) for ResultStreamingArgs fields.
+_STREAMING_ALIASES = {
+    "chunk_reading_tokenizer": "tokenizer",
+    "chunk_reading_sequence_len": "sequence_length",
+    "chunk_reading_token_overlapping": "overlapping",
+    "chunk_reading_tokenization_bos": "bos",
+    "chunk_reading_tokenization_eos": "eos",
+    "chunk_reading_prefetch_chunks": "prefetch_chunks",
+}
+
+
+class ResultStreamingArgs:
+    """How one consumer streams a job (``MixteraClient.stream_results``).
+
+    ``mode``: ``"text"`` yields each sample's text; ``"tokens"`` yields windows of
+    ``sequence_length + 1`` token ids (numpy int32 arrays), packed per key, with ``bos`` /
+    ``eos`` per document (``True`` = the tokenizer's own token, an int = that id),
+    ``overlapping`` windows sharing one token. ``tokenizer`` is a local tokenizer file or a
+    ``mixtera.Tokenizer`` (never a hub name). ``prefetch_chunks`` chunks are read and
+    tokenized ahead on C++ threads. The original's ``chunk_reading_*`` names are accepted
+    (``chunk_reading_mixture_type="token"`` selects token mode).
+    """
+
+    def __init__(self, job_id: str, dp_group_id: int = 0, node_id: int = 0, worker_id: int = 0,
+                 mode: str = "text", tokenizer: Any = None, sequence_length: Optional[int] = None,
+                 bos: Any = False, eos: Any = False, overlapping: bool = False,
+                 prefetch_chunks: int = 2, document_starts: bool = False, tokenize_threads: int = 0,
+                 **aliases: Any) -> None:
+        self.job_id = job_id
+        self.dp_group_id = dp_group_id
+        self.node_id = node_id
+        self.worker_id = worker_id
+        self.mode = mode
+        self.tokenizer = tokenizer
+        self.sequence_length = sequence_length
+        self.bos = bos
+        self.eos = eos
+        self.overlapping = overlapping
+        self.prefetch_chunks = prefetch_chunks
+        self.document_starts = document_starts
+        self.tokenize_threads = tokenize_threads
+        for name, value in aliases.items():
+            if name == "chunk_reading_mixture_type":
+                if value == "token":
+                    self.mode = "tokens"
+                elif value not in ("simple", "window"):
+                    raise InvalidArgumentError(f"chunk_reading_mixture_type {value!r}: use 'simple' or 'token'")
+                continue
+            if name not in _STREAMING_ALIASES:
+                raise InvalidArgumentError(
+                    f"unknown ResultStreamingArgs argument {name!r} (known aliases: "
+                    f"{', '.join(sorted(_STREAMING_ALIASES) + ['chunk_reading_mixture_type'])})")
+            setattr(self, _STREAMING_ALIASES[name], value)
+        if self.mode not in ("text", "tokens"):
+            raise InvalidArgumentError(f"mode must be 'text' or 'tokens', got {self.mode!r}")
+        for name in ("dp_group_id", "node_id", "worker_id", "prefetch_chunks", "tokenize_threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
+        if self.mode == "tokens":
+            if self.tokenizer is None:
+                raise InvalidArgumentError("mode='tokens' needs a tokenizer (a local file or mixtera.Tokenizer)")
+            if (not isinstance(self.sequence_length, int) or isinstance(self.sequence_length, bool)
+                    or self.sequence_length < 1):
+                raise InvalidArgumentError(
+                    f"mode='tokens' needs sequence_length >= 1, got {self.sequence_length!r}")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"ResultStreamingArgs({fields})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import _mixtera
 from .errors import InvalidArgumentError
@@ -154,3 +154,69 @@ class MixteraClient:
         """The summary execute_query returned, for a job of this directory."""
         return json.loads(self._engine.job_summary_json(job_id))
 
+    # --- streaming ----------------------------------------------------------------------
+
+    def stream_results(self, args: "ResultStreamingArgs") -> Iterator[Tuple[int, int, Any]]:
+        """Streams one consumer's share of job ``args.job_id``: yields
+        ``(index_in_chunk, key_id, sample)`` — the sample's text in text mode, a numpy int32
+        array of ``sequence_length + 1`` tokens in token mode — chunk after chunk, in each
+        chunk's round-robin order across keys. Reads the materialized job only (never the
+        metadata store). Raises NotFoundError for an unknown job, InvalidArgumentError for
+        a consumer outside the job's topology, and the reading errors (a changed or missing
+        data file, named) when they happen.
+        """
+        for chunk in self._stream_chunks(args):
+            if "texts" in chunk:
+                for i, (key_id, text) in enumerate(zip(chunk["key_ids"], chunk["texts"])):
+                    yield i, key_id, text
+            else:
+                windows, key_ids = chunk["windows"], chunk["key_ids"]
+                for i in range(len(key_ids)):
+                    yield i, int(key_ids[i]), windows[i]
+
+    def _stream_chunks(self, args: "ResultStreamingArgs", start: int = 0) -> Iterator[Dict[str, Any]]:
+        return stream_job_chunks(self.directory, args, start)
+
+
+def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 0) -> Iterator[Dict[str, Any]]:
+    """The consumer's chunks of job ``args.job_id`` in Mixtera directory ``directory`` as
+    dicts (``chunk``, ``position``, ``key_ids`` and ``texts`` or ``windows`` /
+    ``wasted_tokens``), starting at the consumer's chunk number ``start``. Reads only the
+    materialized job and the data files — never the metadata store — so any number of
+    processes (DataLoader workers) may stream while another process owns the store."""
+    from .args import ResultStreamingArgs
+    from .tokenizer import Tokenizer
+    if not isinstance(args, ResultStreamingArgs):
+        raise InvalidArgumentError("stream_results takes a mixtera.ResultStreamingArgs")
+    tokenizer = None
+    bos = eos = None
+    if args.tokenizer is not None:
+        tokenizer = args.tokenizer if isinstance(args.tokenizer, Tokenizer) else Tokenizer.from_file(args.tokenizer)
+    if args.mode == "tokens":
+        bos = _special_id("bos", args.bos, tokenizer.bos_id)
+        eos = _special_id("eos", args.eos, tokenizer.eos_id)
+    stream = _mixtera.SampleStream.open(
+        os.fspath(directory), args.job_id, args.dp_group_id, args.node_id, args.worker_id, args.mode,
+        tokenizer._native if tokenizer is not None else None, args.sequence_length or 0,
+        bool(args.overlapping), bos, eos, bool(args.document_starts), args.prefetch_chunks,
+        args.tokenize_threads, int(start))
+    while True:
+        chunk = stream.next_chunk()
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _special_id(name: str, value: Any, tokenizer_id: Optional[int]) -> Optional[int]:
+    """bos/eos argument -> id: False/None = none, True = the tokenizer's, int = that id."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        if tokenizer_id is None:
+            raise InvalidArgumentError(
+                f"{name}=True but the tokenizer defines no {name.upper()} token (no post-processor "
+                f"template and none of the known names); pass {name}=<token id>")
+        return tokenizer_id
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise InvalidArgumentError(f"{name} must be True, False or a token id, got {value!r}")

@@ -44,68 +44,61 @@ py::list IdsToList(const std::vector<int32_t>& ids) {
   return out;
 }
 
-class PyTokenizer {
- public:
-  static std::shared_ptr<PyTokenizer> Load(const std::string& path, const std::string& encoding) {
-    Result<std::unique_ptr<tokenize::Tokenizer>> tok = Status::Internal("unset");
-    {
-      py::gil_scoped_release release;
-      tok = tokenize::LoadTokenizer(path, encoding);
-    }
-    auto out = std::make_shared<PyTokenizer>();
-    out->tok_ = std::shared_ptr<tokenize::Tokenizer>(ValueOrThrow(std::move(tok)));
-    return out;
-  }
-
-  py::list Encode(const py::handle& text, bool allow_special) const {
-    const std::string bytes = TextBytes(text);
-    Result<std::vector<int32_t>> ids = Status::Internal("unset");
-    {
-      py::gil_scoped_release release;
-      ids = tok_->Encode(bytes, allow_special);
-    }
-    return IdsToList(ValueOrThrow(std::move(ids)));
-  }
-
-  py::list EncodeBatch(const py::iterable& texts, int num_threads) const {
-    std::vector<std::string> inputs;
-    for (const py::handle& t : texts) inputs.push_back(TextBytes(t));
-    Result<std::vector<std::vector<int32_t>>> ids = Status::Internal("unset");
-    {
-      py::gil_scoped_release release;
-      ids = tok_->EncodeBatch(inputs, num_threads);
-    }
-    std::vector<std::vector<int32_t>> all = ValueOrThrow(std::move(ids));
-    py::list out(all.size());
-    for (size_t i = 0; i < all.size(); ++i) {
-      PyList_SET_ITEM(out.ptr(), i, IdsToList(all[i]).release().ptr());
-    }
-    return out;
-  }
-
-  py::str Decode(const std::vector<int32_t>& ids) const {
-    Result<std::string> text = Status::Internal("unset");
-    {
-      py::gil_scoped_release release;
-      text = tok_->Decode(ids);
-    }
-    const std::string bytes = ValueOrThrow(std::move(text));
-    PyObject* s = PyUnicode_DecodeUTF8(bytes.data(), bytes.size(), "replace");
-    if (s == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::str>(s);
-  }
-
-  std::optional<int32_t> TokenToId(const py::handle& token) const {
-    return tok_->TokenToId(TextBytes(token));
-  }
-
-  const tokenize::Tokenizer& tok() const { return *tok_; }
-
- private:
-  std::shared_ptr<tokenize::Tokenizer> tok_;
-};
-
 }  // namespace
+
+std::shared_ptr<PyTokenizer> PyTokenizer::Load(const std::string& path,
+                                               const std::string& encoding) {
+  Result<std::unique_ptr<tokenize::Tokenizer>> tok = Status::Internal("unset");
+  {
+    py::gil_scoped_release release;
+    tok = tokenize::LoadTokenizer(path, encoding);
+  }
+  auto out = std::make_shared<PyTokenizer>();
+  out->tok_ = std::shared_ptr<tokenize::Tokenizer>(ValueOrThrow(std::move(tok)));
+  return out;
+}
+
+py::list PyTokenizer::Encode(const py::handle& text, bool allow_special) const {
+  const std::string bytes = TextBytes(text);
+  Result<std::vector<int32_t>> ids = Status::Internal("unset");
+  {
+    py::gil_scoped_release release;
+    ids = tok_->Encode(bytes, allow_special);
+  }
+  return IdsToList(ValueOrThrow(std::move(ids)));
+}
+
+py::list PyTokenizer::EncodeBatch(const py::iterable& texts, int num_threads) const {
+  std::vector<std::string> inputs;
+  for (const py::handle& t : texts) inputs.push_back(TextBytes(t));
+  Result<std::vector<std::vector<int32_t>>> ids = Status::Internal("unset");
+  {
+    py::gil_scoped_release release;
+    ids = tok_->EncodeBatch(inputs, num_threads);
+  }
+  std::vector<std::vector<int32_t>> all = ValueOrThrow(std::move(ids));
+  py::list out(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    PyList_SET_ITEM(out.ptr(), i, IdsToList(all[i]).release().ptr());
+  }
+  return out;
+}
+
+py::str PyTokenizer::Decode(const std::vector<int32_t>& ids) const {
+  Result<std::string> text = Status::Internal("unset");
+  {
+    py::gil_scoped_release release;
+    text = tok_->Decode(ids);
+  }
+  const std::string bytes = ValueOrThrow(std::move(text));
+  PyObject* s = PyUnicode_DecodeUTF8(bytes.data(), bytes.size(), "replace");
+  if (s == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(s);
+}
+
+std::optional<int32_t> PyTokenizer::TokenToId(const py::handle& token) const {
+  return tok_->TokenToId(TextBytes(token));
+}
 
 void BindTokenizer(py::module_& m) {
   py::class_<PyTokenizer, std::shared_ptr<PyTokenizer>>(m, "Tokenizer")

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -20,6 +22,17 @@
 
 namespace mixtera::tokenize {
 
+namespace {
+
+// The threads behind EncodeBatch, shared by every call and kept for the life of the process,
+// so their per-thread piece caches (piece_cache.h) stay warm from one batch to the next.
+ThreadPool& SharedEncodePool() {
+  static ThreadPool* pool = new ThreadPool(ThreadPool::HardwareThreads());
+  return *pool;
+}
+
+}  // namespace
+
 Result<std::vector<std::vector<int32_t>>> Tokenizer::EncodeBatch(
     const std::vector<std::string>& texts, int num_threads) const {
   std::vector<std::vector<int32_t>> ids(texts.size());
@@ -27,34 +40,35 @@ Result<std::vector<std::vector<int32_t>>> Tokenizer::EncodeBatch(
   size_t threads =
       num_threads > 0 ? static_cast<size_t>(num_threads) : ThreadPool::HardwareThreads();
   threads = std::min(threads, texts.size());
-  auto encode = [&](size_t i) {
-    Result<std::vector<int32_t>> r = Encode(texts[i]);
-    if (r.ok()) {
-      ids[i] = std::move(r).value();
-    } else {
-      errors[i] = r.status();
+  // Each worker (the calling thread and threads - 1 pool threads) takes the next unencoded
+  // text, so long and short texts balance out.
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < texts.size() && !failed.load(); i = next.fetch_add(1)) {
+      Result<std::vector<int32_t>> r = Encode(texts[i]);
+      if (r.ok()) {
+        ids[i] = std::move(r).value();
+      } else {
+        errors[i] = r.status();
+        failed.store(true);
+      }
     }
   };
-  if (threads <= 1) {
-    for (size_t i = 0; i < texts.size(); ++i) {
-      encode(i);
-      if (!errors[i].ok()) break;
-    }
-  } else {
-    // Each worker takes the next unencoded text, so long and short texts balance out.
-    std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
-    ThreadPool pool(threads);
-    for (size_t t = 0; t < threads; ++t) {
-      pool.Submit([&] {
-        for (size_t i = next.fetch_add(1); i < texts.size() && !failed.load();
-             i = next.fetch_add(1)) {
-          encode(i);
-          if (!errors[i].ok()) failed.store(true);
-        }
-      });
-    }
-    pool.Wait();
+  std::mutex mu;
+  std::condition_variable done_cv;
+  size_t helpers_running = threads > 1 ? threads - 1 : 0;
+  for (size_t t = 1; t < threads; ++t) {
+    SharedEncodePool().Submit([&] {
+      work();
+      std::lock_guard<std::mutex> lock(mu);
+      if (--helpers_running == 0) done_cv.notify_all();
+    });
+  }
+  work();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    done_cv.wait(lock, [&] { return helpers_running == 0; });
   }
   for (size_t i = 0; i < texts.size(); ++i) {
     if (!errors[i].ok()) return errors[i].WithContext(StrCat("text ", i));

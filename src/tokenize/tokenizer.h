@@ -38,8 +38,9 @@ class Tokenizer {
   // Encodes every text (allow_special = false) on up to `num_threads` threads (0 = one per
   // hardware thread; never more threads than texts; 1 = the calling thread only). Returns one
   // id vector per text, in input order. Errors: the error of the first failing text (in
-  // input order), prefixed with "text <i>". The default runs Encode on a ThreadPool made for
-  // the call; implementations may override it with something faster.
+  // input order), prefixed with "text <i>". The default runs Encode on the calling thread
+  // plus threads of a process-wide pool that lives as long as the process, so per-thread
+  // caches stay warm across batches.
   virtual Result<std::vector<std::vector<int32_t>>> EncodeBatch(
       const std::vector<std::string>& texts, int num_threads = 0) const;
 

@@ -1,0 +1,135 @@
+#include "stream_bindings.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "client/sample_stream.h"
+#include "engine/engine.h"
+#include "status_bridge.h"
+#include "tokenizer_bindings.h"
+
+namespace py = pybind11;
+
+namespace mixtera::python {
+namespace {
+
+// A 1-D or 2-D numpy array over `data`, kept alive by `owner` (no copy).
+template <typename T, typename Owner>
+py::array_t<T> ArrayOver(std::shared_ptr<Owner> owner, const T* data,
+                         std::vector<py::ssize_t> shape) {
+  std::vector<py::ssize_t> strides(shape.size(), sizeof(T));
+  if (shape.size() == 2) strides[0] = shape[1] * static_cast<py::ssize_t>(sizeof(T));
+  auto* holder = new std::shared_ptr<Owner>(std::move(owner));
+  py::capsule free_when_done(holder,
+                             [](void* p) { delete static_cast<std::shared_ptr<Owner>*>(p); });
+  return py::array_t<T>(shape, strides, data, free_when_done);
+}
+
+class PySampleStream {
+ public:
+  static std::unique_ptr<PySampleStream> Open(
+      const std::string& directory, const std::string& job_id, int64_t dp_group, int64_t node,
+      int64_t worker, const std::string& mode, py::object tokenizer, int64_t sequence_length,
+      bool overlapping, std::optional<int32_t> bos, std::optional<int32_t> eos,
+      bool document_starts, int64_t prefetch_chunks, int tokenize_threads, int64_t start) {
+    client::StreamOptions options;
+    options.dp_group = dp_group;
+    options.node = node;
+    options.worker = worker;
+    if (mode == "text") {
+      options.mode = client::StreamMode::kText;
+    } else if (mode == "tokens") {
+      options.mode = client::StreamMode::kTokens;
+    } else {
+      ThrowStatus(
+          Status::InvalidArgument("mode must be \"text\" or \"tokens\", got \"" + mode + "\""));
+    }
+    options.sequence_length = sequence_length;
+    options.overlapping = overlapping;
+    options.bos = bos;
+    options.eos = eos;
+    options.document_starts = document_starts;
+    options.prefetch_chunks = prefetch_chunks;
+    options.tokenize_threads = tokenize_threads;
+    options.start = start;
+    std::shared_ptr<const tokenize::Tokenizer> tok;
+    if (!tokenizer.is_none()) tok = tokenizer.cast<const PyTokenizer&>().shared();
+    Result<std::unique_ptr<client::SampleStream>> stream = Status::Internal("unset");
+    {
+      py::gil_scoped_release release;
+      Result<std::unique_ptr<chunk::Job>> job =
+          chunk::Job::Open(engine::Engine::JobDirOf(directory, job_id));
+      if (!job.ok()) {
+        stream = job.status();
+      } else {
+        stream = client::SampleStream::Open(
+            std::shared_ptr<const chunk::Job>(std::move(job).value()), options, tok);
+      }
+    }
+    auto out = std::make_unique<PySampleStream>();
+    out->stream_ = ValueOrThrow(std::move(stream));
+    out->mode_ = options.mode;
+    return out;
+  }
+
+  // The next chunk as a dict, or None at the end.
+  py::object NextChunk() {
+    Result<std::unique_ptr<client::LoadedChunk>> next = Status::Internal("unset");
+    {
+      py::gil_scoped_release release;
+      next = stream_->Next();
+    }
+    std::unique_ptr<client::LoadedChunk> loaded = ValueOrThrow(std::move(next));
+    if (loaded == nullptr) return py::none();
+    py::dict out;
+    out["chunk"] = loaded->chunk_index;
+    out["position"] = loaded->position;
+    out["mixture_id"] = loaded->mixture_id;
+    if (mode_ == client::StreamMode::kText) {
+      out["key_ids"] = loaded->key_ids;
+      py::list texts(loaded->texts.size());
+      for (size_t i = 0; i < loaded->texts.size(); ++i) {
+        const std::string& t = loaded->texts[i];
+        PyObject* s = PyUnicode_DecodeUTF8(t.data(), static_cast<Py_ssize_t>(t.size()), "replace");
+        if (s == nullptr) throw py::error_already_set();
+        PyList_SET_ITEM(texts.ptr(), i, s);
+      }
+      out["texts"] = texts;
+      return out;
+    }
+    std::shared_ptr<client::LoadedChunk> owner(std::move(loaded));
+    const client::PackedWindows& w = owner->windows;
+    out["windows"] = ArrayOver<int32_t>(owner, w.tokens.data(), {w.num_windows(), w.window_length});
+    out["key_ids"] = ArrayOver<int32_t>(owner, w.key_ids.data(), {w.num_windows()});
+    out["wasted_tokens"] = w.wasted_tokens;
+    if (!w.doc_start_begin.empty()) {
+      out["doc_starts"] = ArrayOver<int32_t>(owner, w.doc_starts.data(),
+                                             {static_cast<py::ssize_t>(w.doc_starts.size())});
+      out["doc_start_begin"] = ArrayOver<int64_t>(
+          owner, w.doc_start_begin.data(), {static_cast<py::ssize_t>(w.doc_start_begin.size())});
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<client::SampleStream> stream_;
+  client::StreamMode mode_ = client::StreamMode::kText;
+};
+
+}  // namespace
+
+void BindSampleStream(py::module_& m) {
+  py::class_<PySampleStream>(m, "SampleStream")
+      .def_static("open", &PySampleStream::Open, py::arg("directory"), py::arg("job_id"),
+                  py::arg("dp_group"), py::arg("node"), py::arg("worker"), py::arg("mode"),
+                  py::arg("tokenizer"), py::arg("sequence_length"), py::arg("overlapping"),
+                  py::arg("bos"), py::arg("eos"), py::arg("document_starts"),
+                  py::arg("prefetch_chunks"), py::arg("tokenize_threads"), py::arg("start"))
+      .def("next_chunk", &PySampleStream::NextChunk);
+}
+
+}  // namespace mixtera::python

@@ -1,0 +1,163 @@
+#include "client/sample_stream.h"
+
+#include <chrono>
+
+#include "base/macros.h"
+#include "base/strings.h"
+#include "client/chunk_order.h"
+#include "client/chunk_reader.h"
+
+namespace mixtera::client {
+
+SampleStream::SampleStream(std::shared_ptr<const chunk::Job> job, StreamOptions options,
+                           std::shared_ptr<const tokenize::Tokenizer> tokenizer)
+    : job_(std::move(job)), options_(std::move(options)), tokenizer_(std::move(tokenizer)) {
+  next_ = options_.start;
+}
+
+Result<std::unique_ptr<SampleStream>> SampleStream::Open(
+    std::shared_ptr<const chunk::Job> job, StreamOptions options,
+    std::shared_ptr<const tokenize::Tokenizer> tokenizer) {
+  const chunk::Topology& topo = job->definition().topology;
+  auto bad = [](std::string what) { return Status::InvalidArgument(std::move(what)); };
+  if (options.dp_group < 0 || options.dp_group >= topo.dp_groups) {
+    return bad(StrCat("dp_group_id ", options.dp_group, " is outside the job's ", topo.dp_groups,
+                      " dp groups (QueryExecutionArgs.dp_groups)"));
+  }
+  if (options.node < 0 || options.node >= topo.nodes_per_group) {
+    return bad(StrCat("node_id ", options.node, " is outside the job's ", topo.nodes_per_group,
+                      " nodes per group (QueryExecutionArgs.nodes_per_group)"));
+  }
+  if (options.worker < 0 || options.worker >= topo.num_workers) {
+    return bad(StrCat("worker_id ", options.worker, " is outside the job's ", topo.num_workers,
+                      " workers per node (QueryExecutionArgs.num_workers)"));
+  }
+  if (options.prefetch_chunks < 0) return bad("prefetch_chunks must be >= 0");
+  if (options.start < 0) return bad("the start position must be >= 0");
+  if (options.mode == StreamMode::kTokens) {
+    if (tokenizer == nullptr) return bad("token mode needs a tokenizer");
+    if (options.sequence_length < 1) {
+      return bad(
+          StrCat("token mode needs sequence_length >= 1 (got ", options.sequence_length, ")"));
+    }
+  }
+  std::unique_ptr<SampleStream> stream(
+      new SampleStream(std::move(job), std::move(options), std::move(tokenizer)));
+  if (stream->options_.prefetch_chunks > 0) {
+    stream->producer_ = std::thread([s = stream.get()] { s->Prefetch(); });
+  }
+  return stream;
+}
+
+SampleStream::~SampleStream() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (producer_.joinable()) producer_.join();
+}
+
+Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
+  const chunk::Topology& topo = job_->definition().topology;
+  const int64_t k =
+      chunk::ConsumerChunk(topo.dp_groups, options_.dp_group, topo.num_workers, options_.worker, t);
+  chunk::ChunkReply reply;
+  while (true) {
+    MIXTERA_ASSIGN_OR_RETURN(reply, job_->GetChunk(k));
+    if (reply.status != chunk::ChunkStatus::kNotYet) break;
+    // A dynamic mixture has not decided this chunk yet: ask again shortly.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (reply.status == chunk::ChunkStatus::kEnd) return std::unique_ptr<LoadedChunk>();
+  const chunk::ChunkDescriptor& desc = reply.chunk;
+  MIXTERA_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> texts,
+                           ReadChunkTexts(job_->definition(), desc));
+  auto loaded = std::make_unique<LoadedChunk>();
+  loaded->chunk_index = k;
+  loaded->position = t;
+  loaded->mixture_id = desc.mixture_id;
+  std::vector<int32_t> part_keys;
+  for (const chunk::ChunkKeyPart& part : desc.keys) part_keys.push_back(part.key_id);
+  if (options_.mode == StreamMode::kText) {
+    std::vector<int64_t> counts;
+    for (const auto& t_part : texts) counts.push_back(static_cast<int64_t>(t_part.size()));
+    std::vector<size_t> next(texts.size(), 0);
+    for (int32_t p : SmoothRoundRobin(counts)) {
+      loaded->key_ids.push_back(part_keys[p]);
+      loaded->texts.push_back(std::move(texts[p][next[p]++]));
+    }
+    return loaded;
+  }
+  // Token mode: tokenize all texts of the chunk in one batch, then pack per key.
+  std::vector<std::string> flat;
+  for (auto& t_part : texts) {
+    for (auto& text : t_part) flat.push_back(std::move(text));
+  }
+  Result<std::vector<std::vector<int32_t>>> ids =
+      tokenizer_->EncodeBatch(flat, options_.tokenize_threads);
+  if (!ids.ok()) return ids.status().WithContext(StrCat("chunk ", k));
+  std::vector<std::vector<std::vector<int32_t>>> docs(texts.size());
+  size_t i = 0;
+  for (size_t p = 0; p < texts.size(); ++p) {
+    for (size_t n = 0; n < texts[p].size(); ++n) docs[p].push_back(std::move((*ids)[i++]));
+  }
+  PackOptions pack{.sequence_length = options_.sequence_length,
+                   .overlapping = options_.overlapping,
+                   .bos = options_.bos,
+                   .eos = options_.eos,
+                   .document_starts = options_.document_starts};
+  loaded->windows = PackWindows(docs, part_keys, pack);
+  return loaded;
+}
+
+void SampleStream::Prefetch() {
+  for (int64_t t = next_;; ++t) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] {
+        return stop_ || static_cast<int64_t>(ready_.size()) < options_.prefetch_chunks;
+      });
+      if (stop_) return;
+    }
+    Result<std::unique_ptr<LoadedChunk>> loaded = Load(t);
+    const bool last = !loaded.ok() || *loaded == nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ready_.push_back(std::move(loaded));
+      if (last) finished_ = true;
+    }
+    cv_.notify_all();
+    if (last) return;
+  }
+}
+
+Result<std::unique_ptr<LoadedChunk>> SampleStream::Next() {
+  if (failed_) return *failed_;
+  if (!producer_.joinable()) {
+    Result<std::unique_ptr<LoadedChunk>> loaded = Load(next_);
+    if (!loaded.ok()) {
+      failed_ = loaded.status();
+      return loaded;
+    }
+    if (*loaded != nullptr) ++next_;
+    return loaded;
+  }
+  Result<std::unique_ptr<LoadedChunk>> item = Status::Internal("unset");
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !ready_.empty(); });
+    item = std::move(ready_.front());
+    // The end marker stays queued so later calls see the end again.
+    if (item.ok() && *item == nullptr) {
+      ready_.front() = std::unique_ptr<LoadedChunk>();
+      return std::unique_ptr<LoadedChunk>();
+    }
+    ready_.pop_front();
+  }
+  cv_.notify_all();
+  if (!item.ok()) failed_ = item.status();
+  return item;
+}
+
+}  // namespace mixtera::client

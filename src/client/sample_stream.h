@@ -1,0 +1,110 @@
+// SampleStream: one consumer's view of a job (DESIGN.md §3.5-3.6). It walks the consumer's
+// chunks (ConsumerChunk), reads each chunk's samples (chunk_reader.h) and hands them out in
+// the chunk's round-robin order — as texts, or tokenized on C++ threads and packed into
+// training windows (token_packer.h). Up to `prefetch_chunks` chunks are read and tokenized
+// ahead on a background thread.
+//
+//   MIXTERA_ASSIGN_OR_RETURN(auto stream, SampleStream::Open(job, options, tokenizer));
+//   while (true) {
+//     MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<LoadedChunk> c, stream->Next());
+//     if (c == nullptr) break;  // end of the job for this consumer
+//     ...
+//   }
+//
+// Streaming never opens the metadata store: the job folder and the data files suffice.
+// Thread safety: Next() must be called from one thread at a time.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chunk/job.h"
+#include "client/token_packer.h"
+#include "mixtera/result.h"
+#include "tokenize/tokenizer.h"
+
+namespace mixtera::client {
+
+enum class StreamMode { kText, kTokens };
+
+struct StreamOptions {
+  // The consumer: dp group, node within it (all nodes of a group read the same chunks) and
+  // DataLoader worker (0 when there are no workers).
+  int64_t dp_group = 0;
+  int64_t node = 0;
+  int64_t worker = 0;
+  StreamMode mode = StreamMode::kText;
+  // kTokens: window shape and the BOS/EOS ids to add per document (resolved by the caller:
+  // explicit ids, else the tokenizer's, DESIGN.md §3.6).
+  int64_t sequence_length = 0;
+  bool overlapping = false;
+  std::optional<int32_t> bos;
+  std::optional<int32_t> eos;
+  bool document_starts = false;
+  // Chunks read ahead (0 = read each chunk when Next() asks for it).
+  int64_t prefetch_chunks = 2;
+  // Threads for tokenizing a chunk (0 = all cores).
+  int tokenize_threads = 0;
+  // Start at the consumer's t-th chunk (resuming from a checkpoint).
+  int64_t start = 0;
+};
+
+// One chunk, ready to hand out.
+struct LoadedChunk {
+  int64_t chunk_index = 0;  // global chunk index k
+  int64_t position = 0;     // the consumer's t for this chunk
+  int32_t mixture_id = 0;
+  // kText: the samples in round-robin order, with their key ids.
+  std::vector<int32_t> key_ids;
+  std::vector<std::string> texts;
+  // kTokens: the windows (their key ids are windows.key_ids).
+  PackedWindows windows;
+};
+
+class SampleStream {
+ public:
+  // Validates the options against the job's topology. `tokenizer` is required in kTokens
+  // mode. Errors: InvalidArgument naming the bad option (a dp group outside the topology, a
+  // worker >= num_workers, sequence_length < 1 in token mode, no tokenizer).
+  static Result<std::unique_ptr<SampleStream>> Open(
+      std::shared_ptr<const chunk::Job> job, StreamOptions options,
+      std::shared_ptr<const tokenize::Tokenizer> tokenizer);
+  ~SampleStream();
+  SampleStream(const SampleStream&) = delete;
+  SampleStream& operator=(const SampleStream&) = delete;
+
+  // The consumer's next chunk, or nullptr after its last one. Blocks while the chunk is
+  // being read. After an error the stream stays failed with that error.
+  Result<std::unique_ptr<LoadedChunk>> Next();
+
+ private:
+  SampleStream(std::shared_ptr<const chunk::Job> job, StreamOptions options,
+               std::shared_ptr<const tokenize::Tokenizer> tokenizer);
+
+  // Loads the consumer's chunk number t: nullptr when the job has ended.
+  Result<std::unique_ptr<LoadedChunk>> Load(int64_t t) const;
+  void Prefetch();
+
+  std::shared_ptr<const chunk::Job> job_;
+  StreamOptions options_;
+  std::shared_ptr<const tokenize::Tokenizer> tokenizer_;
+  int64_t next_ = 0;  // the next t to hand out (no prefetch) or to load (prefetch)
+
+  // Prefetch state, guarded by mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Result<std::unique_ptr<LoadedChunk>>> ready_;
+  bool finished_ = false;  // the producer pushed the end or an error
+  bool stop_ = false;
+  std::thread producer_;
+  std::optional<Status> failed_;
+};
+
+}  // namespace mixtera::client
