@@ -59,13 +59,16 @@ def test_token_windows_are_int32_tensors_and_worker_count_must_match(client):
     job = "torch-tokens"
     ds = MixteraTorchDataset(c, Query.for_job(job).select(None), QueryExecutionArgs(mixture=MIX, num_workers=2),
                              ResultStreamingArgs(job, mode="tokens", tokenizer=GPT2, sequence_length=15, eos=True))
-    batches = list(torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2))
-    assert batches and all(b.dtype == torch.int32 and b.shape[1] == 16 for b in batches)
-    # Streaming the same job in this process gives the same windows, worker by worker.
+    # Streaming the same job in this process gives the same windows, worker by worker. (It
+    # also starts this process's tokenizer threads before the DataLoader forks: forked
+    # workers must make their own.)
     direct = []
     for w in range(2):
         args = ResultStreamingArgs(job, worker_id=w, mode="tokens", tokenizer=GPT2, sequence_length=15, eos=True)
         direct.extend(tuple(x.tolist()) for _, _, x in c.stream_results(args))
+    batches = list(torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2, multiprocessing_context="fork",
+                                               timeout=120))
+    assert batches and all(b.dtype == torch.int32 and b.shape[1] == 16 for b in batches)
     assert Counter(tuple(r.tolist()) for b in batches for r in b) == Counter(direct)
     with pytest.raises(InvalidArgumentError, match="the DataLoader runs 1 workers but the job was executed for num_workers=2"):
         list(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=1))

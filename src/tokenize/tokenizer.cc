@@ -1,6 +1,7 @@
 #include "tokenize/tokenizer.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,9 +27,27 @@ namespace {
 
 // The threads behind EncodeBatch, shared by every call and kept for the life of the process,
 // so their per-thread piece caches (piece_cache.h) stay warm from one batch to the next.
+// Fork-safe: a forked child (a DataLoader worker) inherits the pool object but not its
+// threads, so each process makes its own pool (the parent's copy is left alone, never used).
 ThreadPool& SharedEncodePool() {
-  static ThreadPool* pool = new ThreadPool(ThreadPool::HardwareThreads());
-  return *pool;
+  struct PoolOfProcess {
+    ThreadPool* pool;
+    pid_t pid;
+  };
+  static std::atomic<PoolOfProcess*> current{nullptr};
+  PoolOfProcess* p = current.load();
+  const pid_t pid = ::getpid();
+  if (p == nullptr || p->pid != pid) {
+    auto* fresh = new PoolOfProcess{new ThreadPool(ThreadPool::HardwareThreads()), pid};
+    if (current.compare_exchange_strong(p, fresh)) {
+      p = fresh;
+    } else {
+      delete fresh->pool;  // another thread installed one first
+      delete fresh;
+      p = current.load();
+    }
+  }
+  return *p->pool;
 }
 
 }  // namespace
