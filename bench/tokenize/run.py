@@ -480,9 +480,10 @@ class Bench:
         data: List[Dict] = []
 
         def add(tok: str, what: str, num: Optional[Dict], den: Optional[Dict],
-                target: Optional[float], den_label: Optional[str] = None) -> None:
+                target: Optional[float], den_label: Optional[str] = None,
+                num_label: str = "Mixtera") -> None:
             if not num or not den:
-                missing = "Mixtera" if not num else (den_label or "the peer")
+                missing = num_label if not num else (den_label or "the peer")
                 lines.append(f"{tok:<9} {what:<52} n/a ({missing} not measured)")
                 data.append({"tokenizer": tok, "ratio": what, "value": None, "target": target})
                 return
@@ -521,7 +522,7 @@ class Bench:
             if t.get("js"):
                 tt, gt = self.find(n, "tiktoken", 1), self.find(n, "gpt-tokenizer", 1)
                 faster = max([x for x in (tt, gt) if x], key=lambda x: x["mb_per_s"], default=None)
-                which = faster["impl"] if faster else "js"
+                which = faster["impl"] if faster else "-"
                 add(n, f"mixtera({t['js_file']}, 1) / max(tiktoken, gpt-tok.) [{which}]",
                     self.find(n, "mixtera", 1, t["js_file"]), faster,
                     TARGET_VS_JS if "js" in targets else None, "tiktoken / gpt-tokenizer")
@@ -542,7 +543,7 @@ class Bench:
                             None, "1 thread")
                 if t.get("hf"):
                     add(n, "HF 2 threads / 1 thread", self.find(n, "hf-tokenizers", 2),
-                        self.find(n, "hf-tokenizers", 1), None, "HF")
+                        self.find(n, "hf-tokenizers", 1), None, "HF", num_label="HF")
         return lines, misses, data
 
     def mismatch_lines(self) -> List[str]:
@@ -715,7 +716,7 @@ def main() -> int:
         for line in b.mismatch_lines():
             print("  " + line)
     else:
-        print("ids: every peer and every thread count produced exactly Mixtera's ids")
+        print("ids: every implementation measured produced exactly Mixtera's ids")
     if b.failures:
         print("problems:")
         for f in b.failures:

@@ -178,9 +178,12 @@ int main(int argc, char** argv) {
   }
   const double load_s = Seconds(t_load, std::chrono::steady_clock::now());
   const std::string impl = library_sp ? "libsentencepiece" : "mixtera";
-  nlohmann::json load = {{"event", "load"},       {"impl", impl},
-                         {"tokenizer", tokenizer_path}, {"load_s", load_s},
-                         {"texts", texts.size()}, {"bytes", bytes},
+  nlohmann::json load = {{"event", "load"},
+                         {"impl", impl},
+                         {"tokenizer", tokenizer_path},
+                         {"load_s", load_s},
+                         {"texts", texts.size()},
+                         {"bytes", bytes},
                          {"fingerprint", tok->fingerprint()}};
   std::printf("%s\n", load.dump().c_str());
   std::fflush(stdout);
