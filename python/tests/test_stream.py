@@ -7,6 +7,7 @@ windows are re-packed from the reference tokenizer's ids."""
 import glob
 import json
 import os
+import subprocess
 from collections import Counter
 
 import numpy as np
@@ -52,7 +53,6 @@ def corpus(tmp_path_factory):
                     f.write(json.dumps(r) + "\n")
                     layout[(path, line)] = r
     # One file compressed with zstd (the reader decodes from seek points).
-    import subprocess
     plain = str(data / "header-1.jsonl")
     subprocess.run(["zstd", "-q", "--rm", plain, "-o", plain + ".zst"], check=True)
     for (path, line), r in list(layout.items()):

@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "tokenize/byte_level.h"
 #include "tokenize/piece_cache.h"
+#include "tokenize/utf8.h"
 
 namespace mixtera::tokenize {
 namespace {
@@ -17,17 +18,10 @@ std::atomic<uint64_t> next_serial{1};
 
 constexpr std::string_view kSpaceSymbol = "\xE2\x96\x81";  // U+2581, SentencePiece's space
 
-size_t Utf8Length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead < 0xE0) return 2;
-  if (lead < 0xF0) return 3;
-  return 4;
-}
-
 // The code point of the UTF-8 character at s[i] (s is valid UTF-8).
 uint32_t DecodeAt(std::string_view s, size_t i, size_t* length) {
   const auto c = static_cast<unsigned char>(s[i]);
-  *length = Utf8Length(c);
+  *length = Utf8CharLength(c);
   if (*length == 1) return c;
   uint32_t cp = c & (0x7F >> *length);
   for (size_t k = 1; k < *length; ++k)
@@ -458,7 +452,6 @@ Status BpeTokenizer::PreTokenize(std::string_view text, bool at_text_start, Piec
           }
           // Apply the behavior: produce [begin, end) ranges.
           size_t begin = 0;
-          size_t out_begin = p->next.size();
           bool previous_match = false;
           std::vector<std::pair<size_t, size_t>> ranges;
           for (const auto& [end, is_match] : parts) {
@@ -508,7 +501,6 @@ Status BpeTokenizer::PreTokenize(std::string_view text, bool at_text_start, Piec
           for (const auto& [b, e] : ranges) {
             if (e > b) p->next.push_back(piece.substr(b, e - b));
           }
-          (void)out_begin;
           break;
         }
       }
@@ -541,7 +533,7 @@ void BpeTokenizer::PieceSymbols(std::string_view piece, std::vector<int32_t>* sy
   bool previous_unk = false;
   for (size_t i = 0; i < piece.size();) {
     const auto lead = static_cast<unsigned char>(piece[i]);
-    const size_t len = Utf8Length(lead);
+    const size_t len = Utf8CharLength(lead);
     int32_t id = lead < 0x80 ? ascii_ids_[lead] : piece_ids_.Find(piece.substr(i, len));
     if (id >= 0) {
       symbols->push_back(id);

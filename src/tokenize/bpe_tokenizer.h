@@ -83,8 +83,7 @@ struct DecoderStep {
 };
 
 struct BpeTokenizerSpec {
-  // For messages and fingerprint(): e.g. "tokenizer.json BPE", "tiktoken cl100k_base".
-  std::string description;
+  // Tokenizer::fingerprint(): the format and the file's sha256 prefix.
   std::string fingerprint;
 
   // id -> the token as written in the file (TokenToId and decoding use this form; byte-level

@@ -220,13 +220,13 @@ Status ReadDecoder(const Json& node, BpeTokenizerSpec* spec) {
 }
 
 // The leading/trailing special token of a TemplateProcessing `single` template.
-Status ReadPostProcessor(const Json& node, const BpeTokenizerSpec& spec,
-                         std::optional<int32_t>* bos, std::optional<int32_t>* eos) {
+Status ReadPostProcessor(const Json& node, std::optional<int32_t>* bos,
+                         std::optional<int32_t>* eos) {
   if (node.is_null()) return Status::OK();
   const std::string type = node.value("type", "");
   if (type == "Sequence") {
     for (const Json& child : node.value("processors", Json::array())) {
-      MIXTERA_RETURN_IF_ERROR(ReadPostProcessor(child, spec, bos, eos));
+      MIXTERA_RETURN_IF_ERROR(ReadPostProcessor(child, bos, eos));
     }
     return Status::OK();
   }
@@ -361,7 +361,6 @@ Result<std::unique_ptr<Tokenizer>> Build(const Json& root, const std::string& sh
   }
   if (!root.contains("model")) return Status::InvalidArgument("no \"model\"");
   BpeTokenizerSpec spec;
-  spec.description = "tokenizer.json BPE";
   spec.fingerprint = StrCat("hf:", sha.substr(0, 32));
   bool byte_level = false;
   MIXTERA_RETURN_IF_ERROR(ReadNormalizer(root.value("normalizer", Json()), &spec));
@@ -415,8 +414,7 @@ Result<std::unique_ptr<Tokenizer>> Build(const Json& root, const std::string& sh
     }
   }
   std::optional<int32_t> bos, eos;
-  MIXTERA_RETURN_IF_ERROR(
-      ReadPostProcessor(root.value("post_processor", Json()), spec, &bos, &eos));
+  MIXTERA_RETURN_IF_ERROR(ReadPostProcessor(root.value("post_processor", Json()), &bos, &eos));
   auto special_named = [&](std::initializer_list<const char*> names) -> std::optional<int32_t> {
     for (const char* name : names) {
       for (const AddedToken& t : spec.added_tokens) {

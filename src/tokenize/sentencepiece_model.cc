@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <vector>
 
 #include "base/macros.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "tokenize/bpe_tokenizer.h"
+#include "tokenize/utf8.h"
 
 namespace mixtera::tokenize {
 namespace {
@@ -207,13 +207,6 @@ std::string NativeObstacle(const ParsedModel& m) {
   return "";
 }
 
-size_t Utf8Length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead < 0xE0) return 2;
-  if (lead < 0xF0) return 3;
-  return 4;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Tokenizer>> LoadSentencePieceModel(const std::string& path,
@@ -227,7 +220,6 @@ Result<std::unique_ptr<Tokenizer>> LoadSentencePieceModel(const std::string& pat
 
   const std::string sha = Sha256Hex(data);
   BpeTokenizerSpec spec;
-  spec.description = "SentencePiece BPE";
   spec.fingerprint = StrCat("spm:", sha.substr(0, 32));
   spec.symbols = BpeTokenizerSpec::Symbols::kChars;
   spec.byte_fallback = m.byte_fallback;
@@ -264,8 +256,8 @@ Result<std::unique_ptr<Tokenizer>> LoadSentencePieceModel(const std::string& pat
         std::lower_bound(scores.begin(), scores.end(), p.score, std::greater<float>()) -
         scores.begin());
     const std::string_view text = p.piece;
-    for (size_t k = Utf8Length(static_cast<unsigned char>(text[0])); k < text.size();
-         k += Utf8Length(static_cast<unsigned char>(text[k]))) {
+    for (size_t k = Utf8CharLength(static_cast<unsigned char>(text[0])); k < text.size();
+         k += Utf8CharLength(static_cast<unsigned char>(text[k]))) {
       const int32_t left = normal_ids.Find(text.substr(0, k));
       if (left < 0) continue;
       const int32_t right = normal_ids.Find(text.substr(k));

@@ -1,6 +1,5 @@
 #include "tokenize/tiktoken.h"
 
-#include <map>
 #include <utility>
 #include <vector>
 
@@ -128,7 +127,6 @@ Result<std::unique_ptr<Tokenizer>> LoadTiktoken(const std::string& path, std::st
   const KnownEncoding& enc = *FindEncoding(name);
 
   BpeTokenizerSpec spec;
-  spec.description = StrCat("tiktoken ", name);
   spec.fingerprint = StrCat("tiktoken:", name, ":", sha.substr(0, 32));
   spec.symbols = BpeTokenizerSpec::Symbols::kBytes;
   spec.whole_piece_lookup = true;
