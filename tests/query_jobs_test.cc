@@ -231,14 +231,17 @@ TEST_F(QueryJobsTest, ExecuteMaterializesAJobThatOpensWithoutTheStore) {
   EXPECT_EQ((*opened)->InitialCounts(), (std::vector<int64_t>{5, 2}));
 }
 
-TEST_F(QueryJobsTest, TokenUnitsMeasureTokensPerSampleWithTheJobsTokenizer) {
+TEST_F(QueryJobsTest, TokenUnitsEstimateFromBytesOrCountExactly) {
   // 40 JavaScript samples of 10 bytes, 40 Python samples of 20 bytes; the bytes tokenizer
   // makes one token per byte, so 10 and 20 tokens per sample.
   std::string lines;
+  std::vector<size_t> line_bytes;
   for (int i = 0; i < 80; ++i) {
     const bool js = i % 2 == 0;
-    lines += StrCat("{\"text\": \"", std::string(js ? 10 : 20, js ? 'j' : 'p'),
-                    "\", \"language\": \"", js ? "JavaScript" : "Python", "\"}\n");
+    const std::string line = StrCat("{\"text\": \"", std::string(js ? 10 : 20, js ? 'j' : 'p'),
+                                    "\", \"language\": \"", js ? "JavaScript" : "Python", "\"}\n");
+    line_bytes.push_back(line.size());
+    lines += line;
   }
   WriteFile(dir_.Join("code.jsonl"), lines);
   Register(kLanguageSpec);
@@ -260,16 +263,53 @@ weights:
   options.tokenizer = dir_.Join("bytes.json");
   auto job = engine_->ExecuteQuery("tokens", *pred, *spec, options);
   ASSERT_TRUE(job.ok()) << job.status().ToString();
-  EXPECT_EQ((*job)->definition().key_tokens_per_sample, (std::vector<double>{10.0, 20.0}));
-  // 50 tokens each: 5 JavaScript samples, 2.5 -> 3 Python samples per chunk.
-  EXPECT_EQ((*job)->InitialCounts(), (std::vector<int64_t>{5, 3}));
+  const chunk::JobDefinition& def = (*job)->definition();
+  EXPECT_FALSE(def.exact_tokens);
+  EXPECT_EQ(def.key_tokens_per_sample, (std::vector<double>{10.0, 20.0}));
+  // Tokens per byte of the record and its newline (every line of a key is as long).
+  ASSERT_EQ(def.key_tokens_per_byte.size(), 2u);
+  // (the file's last record has no newline, hence "near").
+  EXPECT_NEAR(def.key_tokens_per_byte[0], 10.0 / static_cast<double>(line_bytes[0]), 1e-3);
+  EXPECT_NEAR(def.key_tokens_per_byte[1], 20.0 / static_cast<double>(line_bytes[1]), 1e-3);
+  // Quotas count tokens: 50 each; about 5 JavaScript and 2.5 Python samples per chunk.
+  EXPECT_EQ((*job)->InitialCounts(), (std::vector<int64_t>{50, 50}));
+  ASSERT_OK_AND_ASSIGN(chunk::ChunkReply first, (*job)->GetChunk(0));
+  ASSERT_EQ(first.chunk.keys.size(), 2u);
+  EXPECT_NEAR(first.chunk.keys[0].num_samples, 5, 1);
+  EXPECT_NEAR(first.chunk.keys[1].num_samples, 2.5, 1);
   auto opened = chunk::Job::Open(dir_.Join("mx/jobs/tokens"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_EQ((*opened)->InitialCounts(), (std::vector<int64_t>{5, 3}));
+  EXPECT_EQ((*opened)->InitialCounts(), (std::vector<int64_t>{50, 50}));
   EXPECT_FALSE((*opened)->definition().tokenizer_fingerprint.empty());
-  // A data file changed since registration: measuring fails, naming it.
+
+  // With exact counts: 50 tokens = exactly 5 JavaScript samples, and 2.5 Python samples
+  // (the third is cut after 10 of its 20 tokens; the next chunk starts there).
+  ASSERT_OK_AND_ASSIGN(engine::TokenCountReport report,
+                       engine_->CountTokens("code", dir_.Join("bytes.json"), {.progress = false}));
+  EXPECT_EQ(report.num_tokens, 40 * 10 + 40 * 20);
+  auto exact = engine_->ExecuteQuery("exact", *pred, *spec, options);
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_TRUE((*exact)->definition().exact_tokens);
+  ASSERT_OK_AND_ASSIGN(chunk::ChunkReply c0, (*exact)->GetChunk(0));
+  ASSERT_OK_AND_ASSIGN(chunk::ChunkReply c1, (*exact)->GetChunk(1));
+  EXPECT_EQ(c0.chunk.keys[0].num_samples, 5);
+  EXPECT_FALSE(c0.chunk.keys[0].tail.has_value());
+  EXPECT_EQ(c0.chunk.keys[1].num_samples, 3);
+  ASSERT_TRUE(c0.chunk.keys[1].tail.has_value());
+  EXPECT_EQ(c0.chunk.keys[1].tail->tokens, 10);
+  ASSERT_TRUE(c1.chunk.keys[1].head.has_value());
+  EXPECT_EQ(c1.chunk.keys[1].head->sample, c0.chunk.keys[1].tail->sample);
+  EXPECT_EQ(c1.chunk.keys[1].head->tokens, 10);
+  EXPECT_EQ(c1.chunk.keys[1].num_tokens, 50);
+
+  // A data file changed since registration: measuring (a tokenizer without counts) and
+  // counting fail, naming it.
   WriteFile(dir_.Join("code.jsonl"), lines + "{\"text\": \"x\", \"language\": \"Python\"}\n");
+  WriteFile(dir_.Join("words.json"), "{\"mixtera_test_tokenizer\": \"whitespace\", \"vocab\": [\"x\"]}");
+  options.tokenizer = dir_.Join("words.json");
   EXPECT_STATUS(engine_->PlanQuery("t2", *pred, *spec, nullptr, options),
+                StatusCode::kFailedPrecondition, "code.jsonl");
+  EXPECT_STATUS(engine_->CountTokens("code", dir_.Join("words.json"), {.progress = false}).status(),
                 StatusCode::kFailedPrecondition, "code.jsonl");
 }
 

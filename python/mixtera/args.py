@@ -14,6 +14,12 @@ class QueryExecutionArgs:
 
     ``num_workers`` is the number of DataLoader workers per node (0 counts as 1, as in the
     original). ``tokenizer`` is a tokenizer file, needed for ``unit="tokens"`` mixtures.
+
+    For ``unit="tokens"``, ``sequence_length``, ``overlapping``, ``bos`` and ``eos`` say how
+    the client will pack windows (``bos``/``eos``: whether it adds one per document): the
+    job then plans whole windows per key and chunk, and with exact token counts
+    (``MixteraClient.count_tokens``) every chunk holds an exact number of windows with no
+    waste. ``ResultStreamingArgs`` defaults to the job's values.
     """
 
     mixture: Any = None
@@ -21,6 +27,10 @@ class QueryExecutionArgs:
     nodes_per_group: int = 1
     num_workers: int = 0
     tokenizer: Optional[str] = None
+    sequence_length: Optional[int] = None
+    overlapping: bool = False
+    bos: bool = False
+    eos: bool = False
 
     def __post_init__(self) -> None:
         for name in ("dp_groups", "nodes_per_group"):
@@ -29,6 +39,15 @@ class QueryExecutionArgs:
                 raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
         if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
             raise InvalidArgumentError(f"num_workers must be >= 0, got {self.num_workers!r}")
+        if self.sequence_length is not None and (not isinstance(self.sequence_length, int) or
+                                                 isinstance(self.sequence_length, bool) or
+                                                 self.sequence_length < 1):
+            raise InvalidArgumentError(f"sequence_length must be None or >= 1, got {self.sequence_length!r}")
+        for name in ("overlapping", "bos", "eos"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidArgumentError(
+                    f"QueryExecutionArgs.{name} must be True or False (whether the client adds one), "
+                    f"got {getattr(self, name)!r}")
 
 
 # The original's names (chunk_reading_*) for ResultStreamingArgs fields.
@@ -48,7 +67,8 @@ class ResultStreamingArgs:
     ``mode``: ``"text"`` yields each sample's text; ``"tokens"`` yields windows of
     ``sequence_length + 1`` token ids (numpy int32 arrays), packed per key, with ``bos`` /
     ``eos`` per document (``True`` = the tokenizer's own token, an int = that id),
-    ``overlapping`` windows sharing one token. ``tokenizer`` is a local tokenizer file or a
+    ``overlapping`` windows sharing one token. ``sequence_length``, ``overlapping``,
+    ``bos`` and ``eos`` left at None take the job's (``QueryExecutionArgs``; none, False). ``tokenizer`` is a local tokenizer file or a
     ``mixtera.Tokenizer`` (never a hub name). ``prefetch_chunks`` chunks are read and
     tokenized ahead on C++ threads. The original's ``chunk_reading_*`` names are accepted
     (``chunk_reading_mixture_type="token"`` selects token mode).
@@ -56,7 +76,7 @@ class ResultStreamingArgs:
 
     def __init__(self, job_id: str, dp_group_id: int = 0, node_id: int = 0, worker_id: int = 0,
                  mode: str = "text", tokenizer: Any = None, sequence_length: Optional[int] = None,
-                 bos: Any = False, eos: Any = False, overlapping: bool = False,
+                 bos: Any = None, eos: Any = None, overlapping: Optional[bool] = None,
                  prefetch_chunks: int = 2, document_starts: bool = False, tokenize_threads: int = 0,
                  **aliases: Any) -> None:
         self.job_id = job_id
@@ -93,7 +113,8 @@ class ResultStreamingArgs:
         if self.mode == "tokens":
             if self.tokenizer is None:
                 raise InvalidArgumentError("mode='tokens' needs a tokenizer (a local file or mixtera.Tokenizer)")
-            if (not isinstance(self.sequence_length, int) or isinstance(self.sequence_length, bool)
+            if self.sequence_length is not None and (
+                    not isinstance(self.sequence_length, int) or isinstance(self.sequence_length, bool)
                     or self.sequence_length < 1):
                 raise InvalidArgumentError(
                     f"mode='tokens' needs sequence_length >= 1, got {self.sequence_length!r}")

@@ -132,8 +132,21 @@ class MixteraClient:
             raise NotFoundError(f"tokenizer file '{args.tokenizer}' does not exist")
         tokenizer = os.path.abspath(os.fspath(args.tokenizer)) if args.tokenizer is not None else ""
         summary = self._engine.execute_query(query.job_id, query.branches, mixture_json, args.dp_groups,
-                                             args.nodes_per_group, args.num_workers, tokenizer)
+                                             args.nodes_per_group, args.num_workers, tokenizer,
+                                             args.sequence_length or 0, args.overlapping, args.bos, args.eos)
         return json.loads(summary)
+
+    def count_tokens(self, dataset: str, tokenizer: Union[str, "os.PathLike[str]"], threads: int = 0) -> Dict[str, Any]:
+        """Counts every sample's tokens of ``dataset`` with the tokenizer file ``tokenizer``
+        and stores them in the Mixtera directory (``mixtera count-tokens``). Later
+        ``unit="tokens"`` jobs with that tokenizer then plan exact tokens: each chunk holds
+        an exact number of windows and wastes nothing. Returns the report (``num_tokens``,
+        ``num_samples``, ``already_counted``...); counting again is a no-op.
+        """
+        if not os.path.exists(os.fspath(tokenizer)):
+            from .errors import NotFoundError
+            raise NotFoundError(f"tokenizer file '{tokenizer}' does not exist")
+        return json.loads(self._engine.count_tokens(dataset, os.path.abspath(os.fspath(tokenizer)), int(threads)))
 
     def get_chunk(self, job_id: str, index: int) -> Optional[Dict[str, Any]]:
         """Chunk ``index`` of job ``job_id`` as plain data, by random access:
@@ -181,7 +194,7 @@ class MixteraClient:
 def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 0) -> Iterator[Dict[str, Any]]:
     """The consumer's chunks of job ``args.job_id`` in Mixtera directory ``directory`` as
     dicts (``chunk``, ``position``, ``key_ids`` and ``texts`` or ``windows`` /
-    ``wasted_tokens``), starting at the consumer's chunk number ``start``. Reads only the
+    ``wasted_tokens`` per key part, whose key ids are ``part_key_ids``), starting at the consumer's chunk number ``start``. Reads only the
     materialized job and the data files — never the metadata store — so any number of
     processes (DataLoader workers) may stream while another process owns the store."""
     from .args import ResultStreamingArgs
@@ -190,21 +203,40 @@ def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 
         raise InvalidArgumentError("stream_results takes a mixtera.ResultStreamingArgs")
     tokenizer = None
     bos = eos = None
+    sequence_length, overlapping = args.sequence_length, args.overlapping
     if args.tokenizer is not None:
         tokenizer = args.tokenizer if isinstance(args.tokenizer, Tokenizer) else Tokenizer.from_file(args.tokenizer)
     if args.mode == "tokens":
-        bos = _special_id("bos", args.bos, tokenizer.bos_id)
-        eos = _special_id("eos", args.eos, tokenizer.eos_id)
+        packing = _job_packing(directory, args.job_id)
+        if sequence_length is None:
+            sequence_length = packing.get("sequence_length") or None
+        if sequence_length is None:
+            raise InvalidArgumentError(
+                "mode='tokens' needs sequence_length (ResultStreamingArgs or QueryExecutionArgs)")
+        if overlapping is None:
+            overlapping = bool(packing.get("overlapping", False))
+        bos = _special_id("bos", packing.get("bos", False) if args.bos is None else args.bos, tokenizer.bos_id)
+        eos = _special_id("eos", packing.get("eos", False) if args.eos is None else args.eos, tokenizer.eos_id)
     stream = _mixtera.SampleStream.open(
         os.fspath(directory), args.job_id, args.dp_group_id, args.node_id, args.worker_id, args.mode,
-        tokenizer._native if tokenizer is not None else None, args.sequence_length or 0,
-        bool(args.overlapping), bos, eos, bool(args.document_starts), args.prefetch_chunks,
+        tokenizer._native if tokenizer is not None else None, sequence_length or 0,
+        bool(overlapping), bos, eos, bool(args.document_starts), args.prefetch_chunks,
         args.tokenize_threads, int(start))
     while True:
         chunk = stream.next_chunk()
         if chunk is None:
             return
         yield chunk
+
+
+def _job_packing(directory: str, job_id: str) -> Dict[str, Any]:
+    """The job's token packing (QueryExecutionArgs), {} when the job has none or is missing
+    (SampleStream.open then reports the missing job)."""
+    try:
+        with open(os.path.join(os.fspath(directory), "jobs", job_id, "job.json"), "r", encoding="utf-8") as f:
+            return json.load(f).get("packing") or {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _special_id(name: str, value: Any, tokenizer_id: Optional[int]) -> Optional[int]:

@@ -86,6 +86,15 @@ class PyEngine {
     return engine::DatasetInfoJson(info);
   }
 
+  // Counts and stores the exact token counts of a dataset (engine::Engine::CountTokens);
+  // returns the report as JSON.
+  std::string CountTokens(const std::string& name, const std::string& tokenizer, int threads) {
+    engine::TokenCountOptions options;
+    options.threads = threads;
+    auto report = Locked([&] { return engine_->CountTokens(name, tokenizer, options); });
+    return engine::TokenCountReportJson(report);
+  }
+
   void RemoveDataset(const std::string& name) {
     Status st;
     {
@@ -118,7 +127,8 @@ class PyEngine {
                            const std::vector<std::pair<std::string, std::string>>& branches,
                            const std::string& mixture_json, int64_t dp_groups,
                            int64_t nodes_per_group, int64_t num_workers,
-                           const std::string& tokenizer) {
+                           const std::string& tokenizer, int64_t sequence_length, bool overlapping,
+                           bool bos, bool eos) {
     model::Predicate where;
     std::vector<model::Predicate> parsed;
     for (const auto& [kind, text] : branches) {
@@ -142,6 +152,7 @@ class PyEngine {
     engine::JobOptions options;
     options.topology = {dp_groups, nodes_per_group, std::max<int64_t>(1, num_workers)};
     options.tokenizer = tokenizer;
+    options.packing = {sequence_length, overlapping, bos, eos};
     auto job = Locked([&] { return engine_->ExecuteQuery(job_id, where, spec, options); });
     std::string summary = engine::JobSummaryJson(*job);
     for (const auto& w : job->definition().warnings) LogWarning(w);
@@ -228,7 +239,10 @@ PYBIND11_MODULE(_mixtera, m) {
       .def("verify_json", &PyEngine::VerifyJson, py::arg("name") = py::none())
       .def("execute_query", &PyEngine::ExecuteQuery, py::arg("job_id"), py::arg("branches"),
            py::arg("mixture_json"), py::arg("dp_groups"), py::arg("nodes_per_group"),
-           py::arg("num_workers"), py::arg("tokenizer") = "")
+           py::arg("num_workers"), py::arg("tokenizer") = "", py::arg("sequence_length") = 0,
+           py::arg("overlapping") = false, py::arg("bos") = false, py::arg("eos") = false)
+      .def("count_tokens", &PyEngine::CountTokens, py::arg("name"), py::arg("tokenizer"),
+           py::arg("threads") = 0)
       .def("get_chunk_json", &PyEngine::GetChunkJson, py::arg("job_id"), py::arg("index"))
       .def("job_summary_json", &PyEngine::JobSummary, py::arg("job_id"))
       .def_property_readonly("directory", &PyEngine::dir);

@@ -89,6 +89,7 @@ class PySampleStream {
     out["chunk"] = loaded->chunk_index;
     out["position"] = loaded->position;
     out["mixture_id"] = loaded->mixture_id;
+    out["part_key_ids"] = loaded->part_key_ids;
     if (mode_ == client::StreamMode::kText) {
       out["key_ids"] = loaded->key_ids;
       py::list texts(loaded->texts.size());

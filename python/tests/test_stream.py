@@ -190,7 +190,7 @@ def test_original_argument_names_are_accepted():
     with pytest.raises(InvalidArgumentError, match="needs a tokenizer"):
         ResultStreamingArgs("j", mode="tokens", sequence_length=4)
     with pytest.raises(InvalidArgumentError, match="sequence_length"):
-        ResultStreamingArgs("j", mode="tokens", tokenizer="t.json")
+        ResultStreamingArgs("j", mode="tokens", tokenizer="t.json", sequence_length=0)
 
 
 def test_errors(corpus, tmp_path):

@@ -157,19 +157,111 @@ Status Job::Init() {
     streams_.emplace_back(comps, sizes, key.repeat, /*concatenated=*/false, spec.shuffle_block,
                           spec.seed);
   }
-  if (!def_.key_tokens_per_sample.empty() &&
-      def_.key_tokens_per_sample.size() != def_.keys.size()) {
-    return Status::InvalidArgument(StrCat("job ", def_.job_id, ": ",
-                                          def_.key_tokens_per_sample.size(), " token ratios for ",
-                                          def_.keys.size(), " keys"));
-  }
-  if (spec.unit == model::ChunkUnit::kTokens && def_.key_tokens_per_sample.empty()) {
+  if (spec.unit == model::ChunkUnit::kTokens) MIXTERA_RETURN_IF_ERROR(InitTokens());
+  if (def_.packing.sequence_length < 0) {
     return Status::InvalidArgument(
-        StrCat("job ", def_.job_id, ": unit: tokens needs the keys' tokens per sample"));
+        StrCat("job ", def_.job_id, ": sequence_length ", def_.packing.sequence_length, " < 0"));
   }
-  plan_ = Plan::Build(supply_, def_.mixture_log, spec.chunk_size, spec.strict,
-                      def_.key_tokens_per_sample);
+  plan_ = Plan::Build(supply_, def_.mixture_log, spec.chunk_size, spec.strict, Units());
   return Status::OK();
+}
+
+PlanUnits Job::Units() const {
+  PlanUnits units;
+  if (def_.mixture.unit != model::ChunkUnit::kTokens) return units;
+  if (def_.packing.sequence_length > 0) {
+    const int64_t s = def_.packing.sequence_length;
+    units.window_stride = def_.packing.overlapping ? s : s + 1;
+    units.window_extra = def_.packing.overlapping ? 1 : 0;
+  }
+  return units;
+}
+
+Status Job::InitTokens() {
+  token_counters_.clear();
+  if (def_.exact_tokens) {
+    std::vector<std::unique_ptr<formats::TokenCountsReader>> readers;
+    for (const JobFile& f : def_.files) {
+      if (f.token_counts_path.empty()) {
+        return Status::InvalidArgument(
+            StrCat("job ", def_.job_id, ": exact tokens, but ", f.path, " has no token counts"));
+      }
+      MIXTERA_ASSIGN_OR_RETURN(auto reader, formats::TokenCountsReader::Open(f.token_counts_path));
+      if (reader->num_records() != f.num_records) {
+        return Status::Corruption(StrCat(f.token_counts_path, ": token counts of ",
+                                         reader->num_records(), " records for ", f.path,
+                                         ", which has ", f.num_records));
+      }
+      readers.push_back(std::move(reader));
+    }
+    std::shared_ptr<const RangeTokenCounter> counter =
+        std::make_shared<ExactTokenCounter>(std::move(readers), def_.packing.extra_per_document());
+    token_counters_.assign(def_.keys.size(), counter);
+  } else {
+    if (def_.key_tokens_per_byte.size() != def_.keys.size() ||
+        def_.key_tokens_per_sample.size() != def_.keys.size()) {
+      return Status::InvalidArgument(
+          StrCat("job ", def_.job_id, ": unit: tokens needs every key's measured tokens per byte ",
+                 "and per sample (", def_.keys.size(), " keys)"));
+    }
+    std::vector<std::shared_ptr<const formats::OffsetsReader>> offsets;
+    for (const JobFile& f : def_.files) {
+      if (f.format == "parquet") {  // no byte offsets: mean tokens per sample
+        offsets.push_back(nullptr);
+        continue;
+      }
+      MIXTERA_ASSIGN_OR_RETURN(auto reader,
+                               formats::OffsetsReader::Open(f.offsets_path + ".offsets"));
+      offsets.push_back(std::move(reader));
+    }
+    for (size_t k = 0; k < def_.keys.size(); ++k) {
+      token_counters_.push_back(std::make_shared<EstimatedTokenCounter>(
+          offsets, def_.key_tokens_per_byte[k], def_.key_tokens_per_sample[k]));
+    }
+  }
+  token_index_.clear();
+  for (size_t k = 0; k < streams_.size(); ++k) {
+    token_index_.push_back(KeyTokenIndex::Build(streams_[k], *index_, *token_counters_[k]));
+    supply_[k] = token_index_[k].total_tokens();
+  }
+  return Status::OK();
+}
+
+void Job::ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
+                        std::vector<index::SampleRange>* storage) const {
+  const KeyStream& stream = streams_[key];
+  const KeyTokenIndex& ti = token_index_[key];
+  const RangeTokenCounter& counter = *token_counters_[key];
+  std::vector<index::SampleRange> one;
+  auto sample_at = [&](int64_t p, int64_t tokens) {
+    one.clear();
+    stream.Extract(*index_, p, p + 1, &one);
+    return SplitDocument{one[0].file_index, one[0].begin, tokens};
+  };
+  // The samples holding tokens before t (every sample for t = the total).
+  auto samples_before = [&](int64_t t) {
+    if (t == 0) return int64_t{0};
+    if (t >= ti.total_tokens()) return stream.total_size();
+    return ti.PositionOfToken(stream, *index_, counter, t - 1) + 1;
+  };
+  // Estimated: a sample goes with the chunk holding its first token.
+  int64_t begin = samples_before(t0);
+  int64_t end = samples_before(t1);
+  if (def_.exact_tokens) {
+    // Exact: a sample holding tokens on both sides of t0 is cut (head), and so is one
+    // holding tokens on both sides of t1 (tail). Samples of 0 tokens at a boundary go
+    // with the later chunk.
+    if (begin > 0 && ti.TokensBefore(stream, *index_, counter, begin) > t0) {
+      --begin;
+      part->head = sample_at(begin, t0 - ti.TokensBefore(stream, *index_, counter, begin));
+    }
+    if (end > 0 && t1 < ti.total_tokens() && ti.TokensBefore(stream, *index_, counter, end) > t1) {
+      part->tail = sample_at(end - 1, t1 - ti.TokensBefore(stream, *index_, counter, end - 1));
+    }
+    part->num_tokens = t1 - t0;
+  }
+  part->num_samples = end - begin;
+  stream.Extract(*index_, begin, end, storage);
 }
 
 std::vector<int64_t> Job::InitialCounts() const {
@@ -236,7 +328,11 @@ Result<ChunkReply> Job::GetChunk(int64_t k) const {
     part.key_id = entry.key;
     part.num_samples = entry.count;
     const size_t start = chunk.range_storage.size();
-    stream.Extract(*index_, begin, end, &chunk.range_storage);
+    if (!token_index_.empty()) {
+      ExtractTokens(entry.key, begin, end, &part, &chunk.range_storage);
+    } else {
+      stream.Extract(*index_, begin, end, &chunk.range_storage);
+    }
     SortAndMergeTail(&chunk.range_storage, start);
     starts.push_back(start);
     chunk.keys.push_back(part);
@@ -268,8 +364,8 @@ Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
   }
   if (sum <= 0) return Status::InvalidArgument("at least one weight must be > 0");
   def_.mixture_log.push_back({at_chunk, std::move(weights)});
-  plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict,
-                      def_.key_tokens_per_sample);
+  plan_ =
+      Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict, Units());
   return Status::OK();
 }
 
@@ -284,6 +380,16 @@ std::string Job::ChunkJson(const ChunkDescriptor& chunk) const {
     jk["key"] = KeyJson(def_.keys[part.key_id].key);
     jk["key_id"] = part.key_id;
     jk["num_samples"] = part.num_samples;
+    if (def_.exact_tokens) {
+      jk["num_tokens"] = part.num_tokens;
+      auto split = [&](const std::optional<SplitDocument>& d, const char* what) {
+        if (!d) return json(nullptr);
+        return json{
+            {"file", def_.files[d->file_index].path}, {"sample", d->sample}, {what, d->tokens}};
+      };
+      jk["head"] = split(part.head, "skip_tokens");
+      jk["tail"] = split(part.tail, "keep_tokens");
+    }
     json ranges = json::array();
     for (const auto& r : part.ranges) {
       ranges.push_back(
@@ -317,7 +423,8 @@ std::string Job::DefinitionJson() const {
                      {"compression", f.compression},
                      {"text_fields", f.text_fields},
                      {"offsets_path", f.offsets_path},
-                     {"num_records", f.num_records}});
+                     {"num_records", f.num_records},
+                     {"token_counts_path", f.token_counts_path}});
   }
   j["files"] = std::move(files);
   const auto& t = def_.components;
@@ -354,7 +461,13 @@ std::string Job::DefinitionJson() const {
   j["mixture_log"] = std::move(log);
   j["horizon"] = def_.horizon;
   j["tokenizer_fingerprint"] = def_.tokenizer_fingerprint;
+  j["exact_tokens"] = def_.exact_tokens;
+  j["key_tokens_per_byte"] = def_.key_tokens_per_byte;
   j["key_tokens_per_sample"] = def_.key_tokens_per_sample;
+  j["packing"] = {{"sequence_length", def_.packing.sequence_length},
+                  {"overlapping", def_.packing.overlapping},
+                  {"bos", def_.packing.bos},
+                  {"eos", def_.packing.eos}};
   j["warnings"] = def_.warnings;
   return j.dump(1, ' ', false, json::error_handler_t::replace);
 }
@@ -427,6 +540,7 @@ Result<std::unique_ptr<Job>> Job::Open(const std::string& job_dir) {
       file.text_fields = f.at("text_fields").get<std::vector<std::string>>();
       file.offsets_path = f.at("offsets_path").get<std::string>();
       file.num_records = f.at("num_records").get<int64_t>();
+      file.token_counts_path = f.value("token_counts_path", std::string());
       def.files.push_back(std::move(file));
     }
     const json& comps = j.at("components");
@@ -472,6 +586,15 @@ Result<std::unique_ptr<Job>> Job::Open(const std::string& job_dir) {
     def.horizon = j.at("horizon").get<int64_t>();
     def.tokenizer_fingerprint = j.at("tokenizer_fingerprint").get<std::string>();
     def.key_tokens_per_sample = j.at("key_tokens_per_sample").get<std::vector<double>>();
+    def.exact_tokens = j.value("exact_tokens", false);
+    def.key_tokens_per_byte = j.value("key_tokens_per_byte", std::vector<double>());
+    if (j.contains("packing")) {
+      const json& p = j.at("packing");
+      def.packing.sequence_length = p.at("sequence_length").get<int64_t>();
+      def.packing.overlapping = p.at("overlapping").get<bool>();
+      def.packing.bos = p.at("bos").get<bool>();
+      def.packing.eos = p.at("eos").get<bool>();
+    }
     def.warnings = j.at("warnings").get<std::vector<std::string>>();
   } catch (const json::exception& e) {
     return Status::Corruption(StrCat(path, ": ", e.what()));
@@ -549,7 +672,7 @@ Status Job::RestoreState(std::string_view text) {
   def_.horizon = horizon;
   if (!arbitrary()) {
     plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict,
-                        def_.key_tokens_per_sample);
+                        Units());
   }
   return Status::OK();
 }

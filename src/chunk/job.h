@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 
 #include "chunk/key_stream.h"
 #include "chunk/plan.h"
+#include "chunk/token_index.h"
 #include "index/chunker_index.h"
 #include "mixtera/result.h"
 #include "model/component_table.h"
@@ -39,6 +41,19 @@ struct JobFile {
   std::vector<std::string> text_fields;
   std::string offsets_path;  // "<dir>/offsets/<dataset_id>/<file_id>" (+ .offsets / .seek)
   int64_t num_records = 0;
+  // Exact token counts only: the file's token counts file (formats/token_counts_file.h).
+  std::string token_counts_path;
+};
+
+// How the client turns documents into training windows, when the job knows it
+// (QueryExecutionArgs): `unit: tokens` quotas are then whole windows (PlanUnits), and with
+// exact token counts a document's tokens include its BOS/EOS.
+struct TokenPacking {
+  int64_t sequence_length = 0;  // 0 = not given: quotas are plain token counts
+  bool overlapping = false;
+  bool bos = false;
+  bool eos = false;
+  int64_t extra_per_document() const { return (bos ? 1 : 0) + (eos ? 1 : 0); }
 };
 
 // A key of the job: mixture keys in declared order; for inferring and arbitrary mixtures,
@@ -67,21 +82,42 @@ struct JobDefinition {
   model::ComponentTable components;
   std::vector<JobKey> keys;
   std::vector<MixtureEvent> mixture_log;  // first entry at chunk 0
-  // unit: tokens only: the tokenizer's fingerprint, and per key the mean tokens per sample
-  // measured at execute time on a deterministic sample of the key (one entry per key).
+  // unit: tokens only: the tokenizer's fingerprint, and either exact counts (every file has
+  // a token_counts_path) or estimates: per key the tokens per record byte and per sample
+  // measured at execute time on a deterministic sample of the key (one entry per key; see
+  // EstimatedTokenCounter). Either way the plan counts tokens.
   std::string tokenizer_fingerprint;
+  bool exact_tokens = false;
+  std::vector<double> key_tokens_per_byte;
   std::vector<double> key_tokens_per_sample;
+  TokenPacking packing;
   // Chunks from this index on answer "not yet" (a dynamic mixture awaiting its decision);
   // -1 = no limit.
   int64_t horizon = -1;
   std::vector<std::string> warnings;
 };
 
+// A document that a chunk boundary cuts (exact token counts). Token offsets count the
+// document's tokens with its BOS/EOS (TokenPacking).
+struct SplitDocument {
+  uint32_t file_index = 0;
+  uint32_t sample = 0;
+  int64_t tokens = 0;
+};
+
 struct ChunkKeyPart {
   int32_t key_id = 0;
-  int64_t num_samples = 0;
+  int64_t num_samples = 0;  // documents read (a split document counts in both chunks)
   // Sorted by (file, begin); touching ranges merged. Points into the descriptor's storage.
   std::span<const index::SampleRange> ranges;
+  // Exact token counts only: the part's tokens, and the documents it shares with the
+  // previous and the next chunk of its key. `head`: deliver the document's tokens from
+  // head->tokens on (the earlier ones were in an earlier chunk); it is the first occurrence
+  // of its sample in range order. `tail`: deliver only its first tail->tokens tokens; the
+  // last occurrence. One document may be both (it spans the whole part).
+  int64_t num_tokens = 0;
+  std::optional<SplitDocument> head;
+  std::optional<SplitDocument> tail;
 };
 
 // Move-only: the parts' ranges point into `range_storage`, which a move keeps in place.
@@ -146,7 +182,7 @@ class Job {
   const Plan& plan() const { return plan_; }
   // Samples per chunk of each key in the first segment (0 when the key takes no part).
   std::vector<int64_t> InitialCounts() const;
-  // Samples available to each key (its data times its repeat).
+  // Samples available to each key (its data times its repeat); tokens with unit: tokens.
   const std::vector<int64_t>& key_supply() const { return supply_; }
 
   // Chunk k: kChunk with its descriptor, kNotYet (k >= horizon), or kEnd (k past the
@@ -174,12 +210,25 @@ class Job {
   Job(JobDefinition def, std::unique_ptr<index::ChunkerIndex> index);
   Status Init();
   bool arbitrary() const { return def_.mixture.type == model::MixtureType::kArbitrary; }
+  // What the plan counts (PlanUnits) for this job's unit and packing.
+  PlanUnits Units() const;
+  // Sets up every key's token counter (exact: the files' token counts; else estimates) and
+  // indexes its token stream (unit: tokens).
+  Status InitTokens();
+  // Fills `part` with the samples holding the key's tokens [t0, t1) (unit: tokens); the
+  // ranges are appended to `storage`. Exact: documents are cut at t0 and t1 (head, tail);
+  // estimated: a sample goes with the chunk where its first token lies.
+  void ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
+                     std::vector<index::SampleRange>* storage) const;
 
   JobDefinition def_;
   std::unique_ptr<index::ChunkerIndex> index_;
   std::vector<KeyStream> streams_;  // per plan key
   std::vector<int64_t> supply_;     // per job key
   Plan plan_;
+  // unit: tokens only, per job key.
+  std::vector<std::shared_ptr<const RangeTokenCounter>> token_counters_;
+  std::vector<KeyTokenIndex> token_index_;
 };
 
 // Checks a job id: 1-128 characters of [A-Za-z0-9._-], not starting with '.'.

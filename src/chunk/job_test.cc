@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "formats/token_counts_file.h"
 #include "testing/test_util.h"
 
 namespace mixtera::chunk {
@@ -306,6 +307,150 @@ TEST(Job, ValidatesJobIds) {
   EXPECT_FALSE(ValidateJobId("../x").ok());
   EXPECT_FALSE(ValidateJobId(".hidden").ok());
   EXPECT_FALSE(ValidateJobId("a b").ok());
+}
+
+}  // namespace
+}  // namespace mixtera::chunk
+
+namespace mixtera::chunk {
+namespace {
+
+// Gives every sample of `f` a token count (0-60, some 0) in real token counts files and
+// makes the job exact in tokens. Returns counts[file][sample].
+std::vector<std::vector<uint32_t>> AddTokenCounts(Fixture* f, const std::string& dir,
+                                                  uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::vector<uint32_t>> counts;
+  for (size_t i = 0; i < f->def.files.size(); ++i) {
+    std::vector<uint32_t> c(static_cast<size_t>(f->def.files[i].num_records));
+    for (auto& n : c) n = rng() % 8 == 0 ? 0 : rng() % 61;
+    const std::string path = dir + "/" + std::to_string(i) + ".tokens";
+    EXPECT_OK(formats::WriteTokenCounts(path, c));
+    f->def.files[i].token_counts_path = path;
+    counts.push_back(std::move(c));
+  }
+  f->def.mixture.unit = model::ChunkUnit::kTokens;
+  f->def.exact_tokens = true;
+  return counts;
+}
+
+TEST(Job, ExactTokensDeliverEveryTokenOnceInWholeWindows) {
+  testing::TempDir dir;
+  for (int64_t shuffle : {0, 7}) {
+    for (bool overlapping : {false, true}) {
+      Fixture f = MakeFixture(9, 3, 6, 3000);  // about 6000 samples per key: 2 checkpoints
+      const auto counts = AddTokenCounts(&f, dir.path(), static_cast<uint32_t>(shuffle + 1));
+      f.def.keys[2].repeat = 2;
+      f.def.mixture.shuffle_block = shuffle;
+      f.def.mixture.seed = 5;
+      f.def.mixture.chunk_size = 20000;
+      f.def.packing = {.sequence_length = 127, .overlapping = overlapping, .bos = true};
+      const int64_t extra = 1;  // BOS
+      ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+      const auto chunks = Drain(*job);
+      ASSERT_GT(chunks.size(), 10u);
+      // Per key and sample: tokens delivered, and how often the document was started.
+      std::vector<std::map<Sample, int64_t>> tokens(3), starts(3);
+      const int64_t stride = overlapping ? 127 : 128, extra_window = overlapping ? 1 : 0;
+      std::vector<size_t> last_chunk(3, 0);  // where each key runs out
+      for (size_t i = 0; i < chunks.size(); ++i) {
+        for (const auto& part : chunks[i].keys) last_chunk[part.key_id] = i;
+      }
+      for (size_t i = 0; i < chunks.size(); ++i) {
+        for (const auto& part : chunks[i].keys) {
+          const int64_t k = part.key_id;
+          int64_t part_tokens = 0;
+          bool head_seen = false;
+          std::map<Sample, int> remaining;  // occurrences left, to find the last one
+          for (const auto& r : part.ranges) {
+            for (uint32_t s = r.begin; s < r.end; ++s) ++remaining[{r.file_index, s}];
+          }
+          for (const auto& r : part.ranges) {
+            for (uint32_t s = r.begin; s < r.end; ++s) {
+              const Sample sample{r.file_index, s};
+              int64_t from = 0, to = counts[r.file_index][s] + extra;
+              const bool last = --remaining[sample] == 0;
+              if (part.head && !head_seen && part.head->file_index == r.file_index &&
+                  part.head->sample == s) {
+                head_seen = true;
+                from = part.head->tokens;
+                ASSERT_GT(from, 0);
+                ASSERT_LT(from, to);
+              }
+              if (part.tail && last && part.tail->file_index == r.file_index &&
+                  part.tail->sample == s) {
+                ASSERT_GT(part.tail->tokens, from);
+                ASSERT_LT(part.tail->tokens, to);
+                to = part.tail->tokens;
+              }
+              tokens[k][sample] += to - from;
+              if (from == 0) ++starts[k][sample];
+              part_tokens += to - from;
+            }
+          }
+          ASSERT_EQ(head_seen, part.head.has_value());
+          ASSERT_EQ(part_tokens, part.num_tokens) << "chunk " << i << " key " << k;
+          // Every chunk holds whole windows of every key, except the key's last chunk.
+          if (i < last_chunk[k]) {
+            ASSERT_EQ((part.num_tokens - extra_window) % stride, 0) << part.num_tokens;
+          }
+        }
+      }
+      for (int k = 0; k < 3; ++k) {
+        const int64_t repeat = f.def.keys[k].repeat;
+        int64_t n = 0;
+        for (int64_t c : f.def.keys[k].components) {
+          for (const Sample& s : f.component_samples[c]) {
+            ++n;
+            ASSERT_EQ(tokens[k][s], repeat * (counts[s.first][s.second] + extra));
+            ASSERT_EQ(starts[k][s], repeat);
+          }
+        }
+        EXPECT_EQ(static_cast<int64_t>(tokens[k].size()), n);
+        EXPECT_EQ(job->key_supply()[k], [&] {
+          int64_t t = 0;
+          for (const auto& [s, v] : tokens[k]) t += v;
+          return t;
+        }());
+      }
+    }
+  }
+}
+
+TEST(Job, ExactTokensRandomAccessAndSaveOpenRoundTrip) {
+  testing::TempDir dir;
+  Fixture f = MakeFixture(6, 2, 4, 2500);
+  AddTokenCounts(&f, dir.path(), 3);
+  f.def.mixture.shuffle_block = 4;
+  f.def.mixture.chunk_size = 5000;
+  f.def.packing = {.sequence_length = 63, .eos = true};
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  const auto sequential = Drain(*job);
+  ASSERT_OK(job->Save(dir.path() + "/job"));
+  ASSERT_OK_AND_ASSIGN(auto reopened, Job::Open(dir.path() + "/job"));
+  EXPECT_TRUE(reopened->definition().exact_tokens);
+  EXPECT_EQ(reopened->definition().packing.sequence_length, 63);
+  std::mt19937_64 rng(2);
+  for (int t = 0; t < 30; ++t) {
+    const int64_t k = static_cast<int64_t>(rng() % sequential.size());
+    ASSERT_OK_AND_ASSIGN(auto reply, reopened->GetChunk(k));
+    ASSERT_TRUE(SameChunk(reply.chunk, sequential[k])) << k;
+    for (size_t p = 0; p < reply.chunk.keys.size(); ++p) {
+      const auto& a = reply.chunk.keys[p];
+      const auto& b = sequential[k].keys[p];
+      ASSERT_EQ(a.num_tokens, b.num_tokens);
+      ASSERT_EQ(a.head.has_value(), b.head.has_value());
+      if (a.head) ASSERT_EQ(a.head->tokens, b.head->tokens);
+      ASSERT_EQ(a.tail.has_value(), b.tail.has_value());
+      if (a.tail) ASSERT_EQ(a.tail->tokens, b.tail->tokens);
+    }
+  }
+  // A token counts file that does not fit its data file is an error naming it.
+  Fixture g = MakeFixture(6, 2, 4, 2500);
+  AddTokenCounts(&g, dir.path(), 3);
+  g.def.files[1].num_records = 2400;
+  EXPECT_STATUS(Job::Create(g.def, std::move(g.index)).status(), StatusCode::kCorruption,
+                "1.tokens");
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ class KeyStream {
   int64_t epoch_size() const { return epoch_size_; }
   int64_t total_size() const { return epoch_size_ * repeat_; }
   int64_t repeat() const { return repeat_; }
+  int64_t shuffle_block() const { return shuffle_block_; }
   const std::vector<int64_t>& components() const { return components_; }
 
   // How many of the first `o` samples of an epoch (0 <= o <= epoch_size) come from each

@@ -18,8 +18,7 @@ const PlanSegment& Plan::SegmentOf(int64_t k) const {
 }
 
 Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
-                 int64_t chunk_size, bool strict, const std::vector<double>& tokens_per_sample) {
-  MIXTERA_CHECK(tokens_per_sample.empty() || tokens_per_sample.size() == key_supply.size());
+                 int64_t chunk_size, bool strict, const PlanUnits& units) {
   MIXTERA_CHECK(!log.empty() && log[0].start_chunk == 0 && chunk_size > 0);
   const size_t K = key_supply.size();
   Plan plan;
@@ -68,13 +67,16 @@ Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<Mixtu
       plan.end_reason_ = "all keys with weight ran out";
       break;
     }
-    std::vector<int64_t> counts = mixture::LargestRemainder(chunk_size, active_w);
-    if (!tokens_per_sample.empty()) {
-      for (size_t k = 0; k < K; ++k) {
-        if (counts[k] == 0) continue;
-        const double tps = std::max(tokens_per_sample[k], 1e-9);
-        counts[k] = std::max<int64_t>(1, std::llround(static_cast<double>(counts[k]) / tps));
+    std::vector<int64_t> counts;
+    if (units.window_stride > 0) {
+      const int64_t windows =
+          std::max<int64_t>(1, (chunk_size - units.window_extra) / units.window_stride);
+      counts = mixture::LargestRemainder(windows, active_w);
+      for (int64_t& c : counts) {
+        if (c > 0) c = c * units.window_stride + units.window_extra;
       }
+    } else {
+      counts = mixture::LargestRemainder(chunk_size, active_w);
     }
     int64_t full = next_event - chunk;
     for (size_t k = 0; k < K; ++k) {
@@ -96,13 +98,16 @@ Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<Mixtu
       plan.end_reason_ = StrCat("strict: key ", short_key, " ran out at chunk ", chunk);
       break;
     }
-    // Best effort: short keys give what they have; the deficit goes to keys with data left.
+    // Best effort: short keys give what they have; the deficit goes to keys with data left,
+    // in whole windows with window units (a sub-window remainder stays unfilled).
+    const int64_t unit = std::max<int64_t>(1, units.window_stride);
     std::vector<int64_t> take(K, 0);
     int64_t deficit = 0;
     for (size_t k = 0; k < K; ++k) {
       take[k] = std::min(counts[k], left(k));
       deficit += counts[k] - take[k];
     }
+    deficit /= unit;
     while (deficit > 0) {
       std::vector<int64_t> share(K, 0);
       bool donors = false, counted = false;
@@ -122,9 +127,9 @@ Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<Mixtu
       const std::vector<int64_t> extra = mixture::LargestRemainderExact(deficit, share);
       int64_t given = 0;
       for (size_t k = 0; k < K; ++k) {
-        const int64_t e = std::min(extra[k], left(k) - take[k]);
+        const int64_t e = std::min(extra[k] * unit, left(k) - take[k]);
         take[k] += e;
-        given += e;
+        given += (e + unit - 1) / unit;
       }
       deficit -= given;
       if (given == 0) break;

@@ -29,9 +29,20 @@ struct MixtureEvent {
   std::vector<double> weights;
 };
 
+// What the plan counts, beyond samples (`unit: tokens`, docs/mixtures.md "Units").
+struct PlanUnits {
+  // Whole training windows: with window_stride > 0 a chunk holds
+  // W = max(1, (chunk_size - window_extra) / window_stride) windows, apportioned over the
+  // keys by largest remainder, and a key with n > 0 windows gets n * window_stride +
+  // window_extra tokens (stride = sequence_length + 1 and extra = 0 for back-to-back
+  // windows; stride = sequence_length and extra = 1 for overlapping ones).
+  int64_t window_stride = 0;
+  int64_t window_extra = 0;
+};
+
 struct PlanEntry {
   int32_t key = 0;
-  int64_t count = 0;  // samples per chunk
+  int64_t count = 0;  // samples (or tokens) per chunk
   int64_t start = 0;  // the key's stream position at the segment's first chunk
 };
 
@@ -49,13 +60,9 @@ class Plan {
   // `log` must be non-empty, sorted by start_chunk, the first starting at 0, each with
   // key_supply.size() weights. Chunks before `log`'s last start are planned even if data
   // ran out earlier (the plan then ends there).
-  //
-  // `tokens_per_sample` (empty for `unit: samples`): with `unit: tokens`, chunk_size and the
-  // apportioned quotas count tokens, and key k's count per chunk is its token quota divided
-  // by tokens_per_sample[k], rounded to the nearest integer (at least 1 for a quota > 0).
+  // `units`: see PlanUnits (default: plain counts).
   static Plan Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
-                    int64_t chunk_size, bool strict,
-                    const std::vector<double>& tokens_per_sample = {});
+                    int64_t chunk_size, bool strict, const PlanUnits& units = {});
 
   // Chunks in the job: chunk indices [0, num_chunks()).
   int64_t num_chunks() const { return num_chunks_; }

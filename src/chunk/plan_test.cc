@@ -78,16 +78,21 @@ TEST(Plan, ScheduleSwitchesAtItsChunkAndKeepsPositions) {
   EXPECT_EQ(back.num_chunks(), 5 + 7);
 }
 
-TEST(Plan, TokenUnitsTurnTokenQuotasIntoSampleCounts) {
-  // chunk_size 100 tokens, weights 0.5/0.5 -> 50/50 tokens; 10 and 20 tokens per sample ->
-  // 5 samples and 2.5 -> 3 samples per chunk (rounded to nearest). Key 0 has 20 samples = 4
-  // chunks, so strict mode ends after chunk 3.
-  Plan plan = Plan::Build({20, 100}, {{0, {0.5, 0.5}}}, 100, /*strict=*/true, {10.0, 20.0});
-  EXPECT_EQ(CountsPerChunk(plan, 2), Counts(4, {5, 3}));
-  // A tiny quota still takes at least one sample.
-  Plan tiny = Plan::Build({1000, 10}, {{0, {0.99, 0.01}}}, 100, true, {1.0, 50.0});
-  ASSERT_EQ(tiny.num_chunks(), 10);
-  EXPECT_EQ(CountsPerChunk(tiny, 2)[0], (std::vector<int64_t>{99, 1}));
+TEST(Plan, WindowUnitsGiveEveryKeyWholeWindows) {
+  // Windows of 11 tokens back to back: chunk_size 100 -> 9 windows, weights 2:1 -> 6 and 3
+  // windows = 66 and 33 tokens per chunk.
+  Plan plan =
+      Plan::Build({660, 1000}, {{0, {2, 1}}}, 100, /*strict=*/true, PlanUnits{.window_stride = 11});
+  EXPECT_EQ(plan.num_chunks(), 10);
+  EXPECT_EQ(CountsPerChunk(plan, 2), Counts(10, {66, 33}));
+  // Overlapping windows of 10 + 1 tokens: n windows need 10 n + 1 tokens; (100 - 1) / 10 = 9
+  // windows -> 6 and 3 -> 61 and 31 tokens.
+  Plan overlap = Plan::Build({610, 1000}, {{0, {2, 1}}}, 100, /*strict=*/true,
+                             PlanUnits{.window_stride = 10, .window_extra = 1});
+  EXPECT_EQ(CountsPerChunk(overlap, 2), Counts(10, {61, 31}));
+  // A chunk smaller than a window still holds one.
+  Plan tiny = Plan::Build({100}, {{0, {1}}}, 5, true, PlanUnits{.window_stride = 11});
+  EXPECT_EQ(CountsPerChunk(tiny, 1), Counts(9, {11}));
 }
 
 TEST(Plan, CountsAlwaysSumToChunkSizeExceptTheLast) {

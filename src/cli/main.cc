@@ -159,6 +159,33 @@ int RunVerify(const std::string& dir, const std::string& name, bool json) {
   return report->changes.empty() ? 0 : 1;
 }
 
+int RunCountTokens(const std::string& dir, const std::string& name, const std::string& tokenizer,
+                   bool json, int threads) {
+  auto eng = OpenEngine(dir, /*create=*/false);
+  if (!eng.ok()) return Fail(eng.status());
+  engine::TokenCountOptions options;
+  options.threads = threads;
+  auto report = (*eng)->CountTokens(name, tokenizer, options);
+  if (!report.ok()) return Fail(report.status());
+  if (json) {
+    std::cout << engine::TokenCountReportJson(*report) << "\n";
+  } else if (report->already_counted) {
+    std::printf("'%s' already has token counts for %s: %lld tokens in %lld samples (%s)\n",
+                name.c_str(), report->fingerprint.c_str(),
+                static_cast<long long>(report->num_tokens),
+                static_cast<long long>(report->num_samples), report->folder.c_str());
+  } else {
+    const double mbps =
+        report->seconds > 0 ? static_cast<double>(report->text_bytes) / 1e6 / report->seconds : 0;
+    std::printf(
+        "counted '%s' with %s: %lld tokens in %lld samples of %lld files, %.2f s (%.1f MB/s)\n",
+        name.c_str(), report->fingerprint.c_str(), static_cast<long long>(report->num_tokens),
+        static_cast<long long>(report->num_samples), static_cast<long long>(report->num_files),
+        report->seconds, mbps);
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace mixtera::cli
 
@@ -195,6 +222,20 @@ int main(int argc, char** argv) {
   verify->add_option("NAME", name, "dataset name (default: all)");
   verify->add_flag("--json", json, "print the report as JSON on stdout");
 
+  std::string tokenizer;
+  auto* count = app.add_subcommand(
+      "count-tokens",
+      "Count and store every sample's exact token count under a tokenizer (for exact unit: "
+      "tokens chunks)");
+  count->add_option("DIR", dir, "Mixtera directory")->required();
+  count->add_option("DATASET", name, "dataset name")->required();
+  count
+      ->add_option("--tokenizer", tokenizer,
+                   "tokenizer file (tokenizer.json, .model, or a tiktoken rank file)")
+      ->required();
+  count->add_option("--threads", threads, "tokenizer threads (default: one per core)");
+  count->add_flag("--json", json, "print the result as JSON on stdout");
+
   QueryCommand query_cmd;
   auto* query = app.add_subcommand(
       "query", "Dry run: the samples, components and (with --mixture) the chunk plan of a query");
@@ -202,6 +243,15 @@ int main(int argc, char** argv) {
   query->add_option("--where", query_cmd.where, "filter expression (default: everything)");
   query->add_option("--mixture", query_cmd.mixture_path, "mixture file (YAML or JSON)");
   query->add_option("--tokenizer", query_cmd.tokenizer, "tokenizer file (for unit: tokens)");
+  auto add_packing = [](CLI::App* cmd, mixtera::chunk::TokenPacking* packing) {
+    cmd->add_option("--sequence-length", packing->sequence_length,
+                    "unit: tokens: plan whole windows of sequence_length + 1 tokens");
+    cmd->add_flag("--overlapping", packing->overlapping,
+                  "unit: tokens: windows share one token (stride sequence_length)");
+    cmd->add_flag("--bos", packing->bos, "unit: tokens: the client adds BOS per document");
+    cmd->add_flag("--eos", packing->eos, "unit: tokens: the client adds EOS per document");
+  };
+  add_packing(query, &query_cmd.packing);
   query->add_flag("--json", query_cmd.json, "print one JSON object on stdout");
   query->add_flag("!--no-bytes", query_cmd.bytes,
                   "do not read the offsets files to count the matching bytes");
@@ -220,6 +270,7 @@ int main(int argc, char** argv) {
                      "the group whose chunks to print (default 0)");
   chunks->add_option("--limit", chunks_cmd.limit, "print at most this many chunks");
   chunks->add_option("--tokenizer", chunks_cmd.tokenizer, "tokenizer file (for unit: tokens)");
+  add_packing(chunks, &chunks_cmd.packing);
   chunks->add_flag("--json", chunks_cmd.json, "one JSON object per chunk on stdout");
 
   try {
@@ -232,6 +283,7 @@ int main(int argc, char** argv) {
   if (ls->parsed()) return RunDatasets(dir, json);
   if (rm->parsed()) return RunRemove(dir, name, json);
   if (verify->parsed()) return RunVerify(dir, name, json);
+  if (count->parsed()) return RunCountTokens(dir, name, tokenizer, json, threads);
   if (query->parsed()) return RunQuery(query_cmd);
   if (chunks->parsed()) {
     chunks_cmd.has_seed = seed_opt->count() > 0;

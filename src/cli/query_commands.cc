@@ -87,6 +87,7 @@ int RunQuery(const QueryCommand& cmd) {
   engine::JobBuildStats stats;
   engine::JobOptions job_options;
   job_options.tokenizer = cmd.tokenizer;
+  job_options.packing = cmd.packing;
   auto job_or = (*engine)->PlanQuery("query", *where, *spec, &stats, job_options);
   if (!job_or.ok()) return Fail(job_or.status());
   const chunk::Job& job = **job_or;
@@ -139,10 +140,15 @@ int RunQuery(const QueryCommand& cmd) {
                           {"num_components", def.keys[k].components.size()},
                           {"tokens_per_sample", def.key_tokens_per_sample.empty()
                                                     ? json(nullptr)
-                                                    : json(def.key_tokens_per_sample[k])}});
+                                                    : json(def.key_tokens_per_sample[k])},
+                          {"tokens_per_byte", def.key_tokens_per_byte.empty()
+                                                  ? json(nullptr)
+                                                  : json(def.key_tokens_per_byte[k])}});
         }
       }
       j["keys"] = std::move(keys);
+      j["plan_unit"] = def.mixture.unit == model::ChunkUnit::kTokens ? "tokens" : "samples";
+      j["exact_tokens"] = def.exact_tokens;
       j["num_chunks"] = job.plan().num_chunks();
       j["end_reason"] = job.plan().end_reason();
     }
@@ -177,6 +183,13 @@ int RunQuery(const QueryCommand& cmd) {
           model::MixtureTypeName(def.mixture.type), static_cast<long long>(def.mixture.chunk_size),
           model::ChunkUnitName(def.mixture.unit), def.mixture.strict ? "strict" : "best effort",
           static_cast<unsigned long long>(def.mixture.seed));
+      if (def.mixture.unit == model::ChunkUnit::kTokens) {
+        std::printf("token counts: %s\n",
+                    def.exact_tokens
+                        ? "exact (per chunk and available count tokens)"
+                        : "estimated per key from record bytes (per chunk and available count "
+                          "tokens)");
+      }
       if (!arbitrary) {
         std::printf("  %-40s %10s %12s %12s %14s\n", "key", "per chunk", "available", "full chunks",
                     "runs out at");
@@ -214,6 +227,7 @@ int RunChunks(const ChunksCommand& cmd) {
   if (!engine.ok()) return Fail(engine.status());
   engine::JobOptions job_options;
   job_options.tokenizer = cmd.tokenizer;
+  job_options.packing = cmd.packing;
   auto job_or = (*engine)->PlanQuery("chunks", *where, *spec, nullptr, job_options);
   if (!job_or.ok()) return Fail(job_or.status());
   const chunk::Job& job = **job_or;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "chunk/job.h"
+
 namespace mixtera::cli {
 
 struct QueryCommand {
@@ -12,6 +14,7 @@ struct QueryCommand {
   std::string where;
   std::string mixture_path;  // empty: components only
   std::string tokenizer;     // for unit: tokens
+  chunk::TokenPacking packing;
   bool json = false;
   bool bytes = true;        // compute the bytes of the matching samples from the offsets files
   int64_t max_listed = 20;  // components listed in the text output
@@ -23,6 +26,7 @@ struct ChunksCommand {
   std::string where;
   std::string mixture_path;
   std::string tokenizer;  // for unit: tokens
+  chunk::TokenPacking packing;
   bool has_seed = false;
   uint64_t seed = 0;
   int64_t dp_groups = 1;

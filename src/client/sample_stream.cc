@@ -8,6 +8,33 @@
 #include "client/chunk_reader.h"
 
 namespace mixtera::client {
+namespace {
+
+// Where a part's split documents sit in its range order (exact token counts): the head is
+// the first occurrence of its sample, the tail the last; -1 when the part has none.
+struct PartSplits {
+  int64_t head = -1;
+  int64_t tail = -1;
+};
+
+PartSplits FindSplits(const chunk::ChunkKeyPart& part) {
+  PartSplits out;
+  int64_t i = 0;
+  for (const index::SampleRange& r : part.ranges) {
+    for (uint32_t s = r.begin; s < r.end; ++s, ++i) {
+      if (part.head && out.head < 0 && part.head->file_index == r.file_index &&
+          part.head->sample == s) {
+        out.head = i;
+      }
+      if (part.tail && part.tail->file_index == r.file_index && part.tail->sample == s) {
+        out.tail = i;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 SampleStream::SampleStream(std::shared_ptr<const chunk::Job> job, StreamOptions options,
                            std::shared_ptr<const tokenize::Tokenizer> tokenizer)
@@ -39,6 +66,28 @@ Result<std::unique_ptr<SampleStream>> SampleStream::Open(
     if (options.sequence_length < 1) {
       return bad(
           StrCat("token mode needs sequence_length >= 1 (got ", options.sequence_length, ")"));
+    }
+  }
+  const chunk::JobDefinition& def = job->definition();
+  if (def.exact_tokens && options.mode == StreamMode::kTokens) {
+    // The job's exact windows hold only for the tokenizer and packing it was planned with.
+    if (tokenizer->fingerprint() != def.tokenizer_fingerprint) {
+      return bad(StrCat("job ", def.job_id, " was planned with exact token counts of tokenizer ",
+                        def.tokenizer_fingerprint, "; stream it with that tokenizer (got ",
+                        tokenizer->fingerprint(), ")"));
+    }
+    const chunk::TokenPacking& p = def.packing;
+    if (p.bos != options.bos.has_value() || p.eos != options.eos.has_value()) {
+      return bad(StrCat("job ", def.job_id, " was planned with bos=", p.bos ? "True" : "False",
+                        ", eos=", p.eos ? "True" : "False", " per document; stream with the same",
+                        " (got bos=", options.bos ? "True" : "False",
+                        ", eos=", options.eos ? "True" : "False", ")"));
+    }
+    if (p.sequence_length > 0 &&
+        (p.sequence_length != options.sequence_length || p.overlapping != options.overlapping)) {
+      return bad(StrCat("job ", def.job_id, " was planned with sequence_length ", p.sequence_length,
+                        p.overlapping ? " (overlapping)" : "", "; stream with the same (got ",
+                        options.sequence_length, options.overlapping ? " (overlapping)" : "", ")"));
     }
   }
   std::unique_ptr<SampleStream> stream(
@@ -79,7 +128,18 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
   loaded->mixture_id = desc.mixture_id;
   std::vector<int32_t> part_keys;
   for (const chunk::ChunkKeyPart& part : desc.keys) part_keys.push_back(part.key_id);
+  loaded->part_key_ids = part_keys;
+  const bool exact = job_->definition().exact_tokens;
+  std::vector<PartSplits> splits(desc.keys.size());
+  if (exact) {
+    for (size_t p = 0; p < desc.keys.size(); ++p) splits[p] = FindSplits(desc.keys[p]);
+  }
   if (options_.mode == StreamMode::kText) {
+    // A document cut by a chunk boundary (exact token counts) is delivered whole with the
+    // chunk holding its start.
+    for (size_t p = 0; p < texts.size(); ++p) {
+      if (splits[p].head >= 0) texts[p].erase(texts[p].begin() + splits[p].head);
+    }
     std::vector<int64_t> counts;
     for (const auto& t_part : texts) counts.push_back(static_cast<int64_t>(t_part.size()));
     std::vector<size_t> next(texts.size(), 0);
@@ -107,7 +167,44 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
                    .bos = options_.bos,
                    .eos = options_.eos,
                    .document_starts = options_.document_starts};
-  loaded->windows = PackWindows(docs, part_keys, pack);
+  if (!exact) {
+    loaded->windows = PackWindows(docs, part_keys, pack);
+    return loaded;
+  }
+  // Exact token counts: BOS/EOS are document tokens, and the split documents are cut where
+  // the job says; each part must then hold exactly its planned tokens.
+  std::vector<std::vector<uint8_t>> continued(docs.size());
+  for (size_t p = 0; p < docs.size(); ++p) {
+    continued[p].assign(docs[p].size(), 0);
+    int64_t total = 0;
+    for (size_t d = 0; d < docs[p].size(); ++d) {
+      std::vector<int32_t>& doc = docs[p][d];
+      if (pack.bos) doc.insert(doc.begin(), *pack.bos);
+      if (pack.eos) doc.push_back(*pack.eos);
+      int64_t from = 0, to = static_cast<int64_t>(doc.size());
+      if (static_cast<int64_t>(d) == splits[p].head) from = desc.keys[p].head->tokens;
+      if (static_cast<int64_t>(d) == splits[p].tail) to = desc.keys[p].tail->tokens;
+      if (from > to || to > static_cast<int64_t>(doc.size())) {
+        return Status::Corruption(
+            StrCat("chunk ", k, ": a document has ", doc.size(),
+                   " tokens but the job's token counts cut it at [", from, ", ", to,
+                   "); the data or the tokenizer changed since `mixtera count-tokens`"));
+      }
+      doc.erase(doc.begin() + to, doc.end());
+      doc.erase(doc.begin(), doc.begin() + from);
+      continued[p][d] = from > 0 ? 1 : 0;
+      total += to - from;
+    }
+    if (total != desc.keys[p].num_tokens) {
+      return Status::Corruption(
+          StrCat("chunk ", k, ", key ", part_keys[p], ": the documents hold ", total,
+                 " tokens but the job's token counts say ", desc.keys[p].num_tokens,
+                 "; the data or the tokenizer changed since `mixtera count-tokens`"));
+    }
+  }
+  pack.bos.reset();
+  pack.eos.reset();
+  loaded->windows = PackWindows(docs, part_keys, pack, &continued);
   return loaded;
 }
 

@@ -61,6 +61,9 @@ struct LoadedChunk {
   int64_t chunk_index = 0;  // global chunk index k
   int64_t position = 0;     // the consumer's t for this chunk
   int32_t mixture_id = 0;
+  // The key id of each key part of the chunk's descriptor (the order of
+  // windows.wasted_tokens).
+  std::vector<int32_t> part_key_ids;
   // kText: the samples in round-robin order, with their key ids.
   std::vector<int32_t> key_ids;
   std::vector<std::string> texts;

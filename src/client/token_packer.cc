@@ -7,7 +7,8 @@
 namespace mixtera::client {
 
 PackedWindows PackWindows(const std::vector<std::vector<std::vector<int32_t>>>& docs,
-                          const std::vector<int32_t>& key_ids, const PackOptions& options) {
+                          const std::vector<int32_t>& key_ids, const PackOptions& options,
+                          const std::vector<std::vector<uint8_t>>* continued) {
   PackedWindows out;
   const int64_t length = options.sequence_length + 1;
   const int64_t stride = options.overlapping ? options.sequence_length : length;
@@ -24,9 +25,11 @@ PackedWindows PackWindows(const std::vector<std::vector<std::vector<int32_t>>>& 
   std::vector<int64_t> counts(docs.size(), 0);
   for (size_t k = 0; k < docs.size(); ++k) {
     KeyWindows& kw = per_key[k];
-    for (const std::vector<int32_t>& doc : docs[k]) {
-      kw.starts.push_back(static_cast<int64_t>(kw.stream.size()));
-      if (options.bos) kw.stream.push_back(*options.bos);
+    for (size_t d = 0; d < docs[k].size(); ++d) {
+      const std::vector<int32_t>& doc = docs[k][d];
+      const bool cont = continued != nullptr && (*continued)[k][d] != 0;
+      if (!cont) kw.starts.push_back(static_cast<int64_t>(kw.stream.size()));
+      if (options.bos && !cont) kw.stream.push_back(*options.bos);
       kw.stream.insert(kw.stream.end(), doc.begin(), doc.end());
       if (options.eos) kw.stream.push_back(*options.eos);
     }

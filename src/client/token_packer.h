@@ -39,8 +39,11 @@ struct PackedWindows {
 };
 
 // `docs[k]` are the token ids of key k's documents, in reading order. `key_ids[k]` is the key
-// id written for key k's windows.
+// id written for key k's windows. `continued` (optional, shaped like `docs`): nonzero for a
+// document whose start was in an earlier chunk (exact token counts cut it): it gets no BOS
+// and is not a document start.
 PackedWindows PackWindows(const std::vector<std::vector<std::vector<int32_t>>>& docs,
-                          const std::vector<int32_t>& key_ids, const PackOptions& options);
+                          const std::vector<int32_t>& key_ids, const PackOptions& options,
+                          const std::vector<std::vector<uint8_t>>* continued = nullptr);
 
 }  // namespace mixtera::client

@@ -14,6 +14,7 @@
 #include "base/macros.h"
 #include "base/strings.h"
 #include "mixture/mixture_parser.h"
+#include "tokenize/tokenizer.h"
 
 namespace mixtera::engine {
 
@@ -200,6 +201,16 @@ Status Engine::RemoveDataset(const std::string& name) {
   return Status::OK();
 }
 
+Result<TokenCountReport> Engine::CountTokens(const std::string& name,
+                                             const std::string& tokenizer_path,
+                                             const TokenCountOptions& options) {
+  MIXTERA_ASSIGN_OR_RETURN(model::DatasetInfo info, store_->GetDataset(name));
+  MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<tokenize::Tokenizer> tokenizer,
+                           tokenize::LoadTokenizer(tokenizer_path));
+  return CountDatasetTokens(store_.get(), info, OffsetsDir(info.dataset_id), *tokenizer,
+                            tokenizer_path, options);
+}
+
 Result<VerifyReport> Engine::Verify(const std::optional<std::string>& name) {
   std::vector<model::DatasetInfo> datasets;
   if (name) {
@@ -278,6 +289,11 @@ std::string JobSummaryJson(const chunk::Job& job) {
   j["end_reason"] = job.plan().end_reason();
   j["chunk_size"] = def.mixture.chunk_size;
   j["mixture_type"] = model::MixtureTypeName(def.mixture.type);
+  // What per_chunk, available and delivered count: samples, or (estimated or exact) tokens.
+  j["plan_unit"] = def.mixture.unit == model::ChunkUnit::kTokens ? "tokens" : "samples";
+  j["unit"] = def.mixture.unit == model::ChunkUnit::kTokens ? "tokens" : "samples";
+  j["exact_tokens"] = def.exact_tokens;
+  j["tokenizer_fingerprint"] = def.tokenizer_fingerprint;
   nlohmann::json keys = nlohmann::json::array();
   if (def.mixture.type != model::MixtureType::kArbitrary) {
     const std::vector<int64_t> per_chunk = job.InitialCounts();

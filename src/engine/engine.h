@@ -21,6 +21,7 @@
 
 #include "chunk/job.h"
 #include "engine/query_executor.h"
+#include "engine/token_counter.h"
 #include "ingest/ingester.h"
 #include "mixtera/result.h"
 #include "model/dataset_info.h"
@@ -90,6 +91,12 @@ class Engine {
   // Errors: NotFound for an unknown name.
   Result<VerifyReport> Verify(const std::optional<std::string>& name);
 
+  // Counts and stores the exact tokens of every sample of dataset `name` under the
+  // tokenizer file `tokenizer_path` (engine/token_counter.h); a no-op when they exist.
+  // Errors: NotFound (dataset); the tokenizer's load errors; see CountDatasetTokens.
+  Result<TokenCountReport> CountTokens(const std::string& name, const std::string& tokenizer_path,
+                                       const TokenCountOptions& options = {});
+
   // Runs `where` with `mixture` and returns the job in memory; nothing is written (the
   // dry run of `mixtera query` and the stream of `mixtera chunks`). Errors: see BuildJob.
   Result<std::unique_ptr<chunk::Job>> PlanQuery(const std::string& job_id,
@@ -136,8 +143,9 @@ class Engine {
 std::string DatasetInfoJson(const model::DatasetInfo& info);
 
 // The JSON object summarizing a job (Python execute_query's return value): job_id,
-// num_samples, num_components, num_chunks, end_reason, chunk_size, keys [{key, key_id,
-// per_chunk, available, delivered, runs_out_at_chunk}], warnings.
+// num_samples, num_components, num_chunks, end_reason, chunk_size, unit, exact_tokens,
+// plan_unit (what the key counts count: "samples", or "tokens" for unit: tokens),
+// keys [{key, key_id, per_chunk, available, delivered, runs_out_at_chunk}], warnings.
 std::string JobSummaryJson(const chunk::Job& job);
 
 }  // namespace mixtera::engine

@@ -8,6 +8,8 @@
 
 #include "base/macros.h"
 #include "base/strings.h"
+#include "engine/token_counter.h"
+#include "formats/offsets_file.h"
 #include "formats/sample_reader.h"
 #include "mixture/key_resolution.h"
 #include "mixture/mixture_parser.h"
@@ -40,25 +42,27 @@ std::vector<model::MixtureWeight> DeclaredKeys(const model::MixtureSpec& spec) {
   return keys;
 }
 
-// Mean tokens per sample of every key, from up to kTokenSamplesPerKey samples spread evenly
-// over the key's components (in component order, then file order): deterministic for a
-// given index. A key without samples gets 1.
-Result<std::vector<double>> MeasureTokensPerSample(const chunk::JobDefinition& def,
-                                                   const index::ChunkerIndex& index,
-                                                   const tokenize::Tokenizer& tokenizer) {
-  constexpr int64_t kTokenSamplesPerKey = 32;
+// Per key, tokens per record byte and per sample, measured on up to n samples spread evenly
+// over the key's components (in component order, then file order), n = 65536 / keys clamped
+// to [16, 256]: deterministic for a given index. Record bytes come from the offsets files
+// (Parquet has none: its samples count only towards tokens per sample). A key without
+// samples gets 1 token per byte and per sample.
+Status MeasureTokenRatios(chunk::JobDefinition* def, const index::ChunkerIndex& index,
+                          const tokenize::Tokenizer& tokenizer) {
+  const int64_t per_key =
+      std::clamp<int64_t>(65536 / std::max<int64_t>(1, def->keys.size()), 16, 256);
   // (file index, sample id) -> the keys that sampled it (a sample may serve several keys).
   std::map<uint32_t, std::map<uint32_t, std::vector<size_t>>> wanted;
-  std::vector<int64_t> sampled(def.keys.size(), 0);
+  std::vector<int64_t> sampled(def->keys.size(), 0);
   std::vector<index::SampleRange> one;
-  for (size_t k = 0; k < def.keys.size(); ++k) {
+  for (size_t k = 0; k < def->keys.size(); ++k) {
     int64_t total = 0;
-    for (int64_t c : def.keys[k].components) total += index.component_size(c);
-    const int64_t n = std::min(total, kTokenSamplesPerKey);
+    for (int64_t c : def->keys[k].components) total += index.component_size(c);
+    const int64_t n = std::min(total, per_key);
     for (int64_t i = 0; i < n; ++i) {
       // The (2i+1)/(2n) quantile of the key's samples.
       int64_t p = static_cast<int64_t>((static_cast<__int128>(2 * i + 1) * total) / (2 * n));
-      for (int64_t c : def.keys[k].components) {
+      for (int64_t c : def->keys[k].components) {
         const int64_t size = index.component_size(c);
         if (p < size) {
           one.clear();
@@ -71,26 +75,53 @@ Result<std::vector<double>> MeasureTokensPerSample(const chunk::JobDefinition& d
       }
     }
   }
-  std::vector<double> tokens(def.keys.size(), 0);
+  std::vector<double> tokens(def->keys.size(), 0), byte_tokens(def->keys.size(), 0),
+      bytes(def->keys.size(), 0);
   for (const auto& [file_index, samples] : wanted) {
-    const chunk::JobFile& f = def.files[file_index];
+    const chunk::JobFile& f = def->files[file_index];
     formats::SampleFile sf{f.path,         f.format,     f.compression, f.text_fields,
                            f.offsets_path, f.size_bytes, f.mtime_ns};
     std::vector<uint32_t> ids;
     for (const auto& [id, keys] : samples) ids.push_back(id);
     MIXTERA_ASSIGN_OR_RETURN(auto texts, formats::ReadSampleTexts(sf, ids));
     MIXTERA_ASSIGN_OR_RETURN(auto encoded, tokenizer.EncodeBatch(texts));
+    std::unique_ptr<formats::OffsetsReader> offsets;
+    if (f.format != "parquet") {
+      MIXTERA_ASSIGN_OR_RETURN(offsets, formats::OffsetsReader::Open(f.offsets_path + ".offsets"));
+    }
     size_t i = 0;
     for (const auto& [id, keys] : samples) {
-      for (size_t k : keys) tokens[k] += static_cast<double>(encoded[i].size());
+      const double n = static_cast<double>(encoded[i].size());
+      double record_bytes = -1;
+      if (offsets != nullptr) {
+        // The record's share of the file: up to the next record (separators included), as
+        // EstimatedTokenCounter counts bytes.
+        MIXTERA_ASSIGN_OR_RETURN(formats::RecordExtent e, offsets->Get(id));
+        record_bytes = static_cast<double>(e.length);
+        if (static_cast<int64_t>(id) + 1 < offsets->num_records()) {
+          MIXTERA_ASSIGN_OR_RETURN(formats::RecordExtent next, offsets->Get(id + 1));
+          record_bytes = static_cast<double>(next.offset - e.offset);
+        }
+      }
+      for (size_t k : keys) {
+        tokens[k] += n;
+        if (record_bytes >= 0) {
+          byte_tokens[k] += n;
+          bytes[k] += record_bytes;
+        }
+      }
       ++i;
     }
   }
-  std::vector<double> per_sample(def.keys.size(), 1.0);
-  for (size_t k = 0; k < def.keys.size(); ++k) {
-    if (sampled[k] > 0) per_sample[k] = std::max(tokens[k] / static_cast<double>(sampled[k]), 1e-3);
+  def->key_tokens_per_byte.assign(def->keys.size(), 1.0);
+  def->key_tokens_per_sample.assign(def->keys.size(), 1.0);
+  for (size_t k = 0; k < def->keys.size(); ++k) {
+    if (sampled[k] > 0) {
+      def->key_tokens_per_sample[k] = std::max(tokens[k] / static_cast<double>(sampled[k]), 1e-3);
+    }
+    if (bytes[k] > 0) def->key_tokens_per_byte[k] = std::max(byte_tokens[k] / bytes[k], 1e-6);
   }
-  return per_sample;
+  return Status::OK();
 }
 
 }  // namespace
@@ -228,8 +259,38 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
   auto index = std::move(built.index);
   if (tokenizer != nullptr) {
     def.tokenizer_fingerprint = tokenizer->fingerprint();
-    MIXTERA_ASSIGN_OR_RETURN(def.key_tokens_per_sample,
-                             MeasureTokensPerSample(def, *index, *tokenizer));
+    def.packing = job_options.packing;
+    if (def.packing.sequence_length < 0) {
+      return Status::InvalidArgument(
+          StrCat("sequence_length must be >= 0, got ", def.packing.sequence_length));
+    }
+    std::set<int64_t> read;  // the datasets the job reads
+    for (const auto& f : built.files) read.insert(f.dataset_id);
+    std::vector<std::string> uncounted;
+    for (const auto& d : datasets) {
+      if (read.count(d.dataset_id) == 0) continue;
+      if (!HasTokenCounts(offsets_dir(d.dataset_id), def.tokenizer_fingerprint)) {
+        uncounted.push_back(d.name);
+      }
+    }
+    if (uncounted.empty() && !read.empty()) {
+      def.exact_tokens = true;
+      std::map<int64_t, std::string> folders;
+      for (const auto& d : datasets) {
+        folders[d.dataset_id] =
+            TokenCountsDir(offsets_dir(d.dataset_id), def.tokenizer_fingerprint);
+      }
+      for (size_t i = 0; i < def.files.size(); ++i) {
+        def.files[i].token_counts_path =
+            StrCat(folders[built.files[i].dataset_id], "/", def.files[i].file_id, ".tokens");
+      }
+    } else {
+      def.warnings.push_back(StrCat("token quotas are estimates: no token counts for ",
+                                    def.tokenizer_fingerprint, " in ", StrJoin(uncounted, ", "),
+                                    " (run `mixtera count-tokens DIR DATASET --tokenizer ",
+                                    job_options.tokenizer, "` for exact chunks)"));
+      MIXTERA_RETURN_IF_ERROR(MeasureTokenRatios(&def, *index, *tokenizer));
+    }
   }
   if (stats != nullptr) {
     stats->scan_seconds = built.scan_seconds;

@@ -41,10 +41,16 @@ struct JobOptions {
   chunk::Topology topology;
   // A tokenizer file (tokenize::LoadTokenizer); required for `unit: tokens`.
   std::string tokenizer;
+  // How the client will pack windows (unit: tokens): quotas become whole windows, and with
+  // exact token counts BOS/EOS count as document tokens. See chunk::TokenPacking.
+  chunk::TokenPacking packing;
 };
 
 // Builds the job `job_id` for samples matching `where`, mixed by `mixture`.
-// `offsets_dir(dataset_id)` gives the folder of a dataset's offsets files.
+// `offsets_dir(dataset_id)` gives the folder of a dataset's offsets files. With `unit:
+// tokens` the job is exact when every dataset it reads has token counts for the tokenizer
+// (engine/token_counter.h); otherwise token quotas are estimates and a warning names the
+// datasets without counts.
 // Errors: InvalidArgument (bad query, unknown grouping property, a key naming a
 // non-grouping property, unit: tokens without a tokenizer), the tokenizer's errors, errors
 // reading the sampled texts for `unit: tokens` (e.g. a data file changed since

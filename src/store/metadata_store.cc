@@ -142,6 +142,8 @@ class MetadataStoreImpl final : public MetadataStore {
   Result<std::vector<model::DatasetInfo>> ListDatasets() override;
   Result<model::DatasetInfo> GetDataset(const std::string& name) override;
   Result<std::vector<model::FileRecord>> ListFiles(const std::string& dataset_name) override;
+  Result<std::vector<uint32_t>> ListSampleIds(const std::string& dataset_name,
+                                              int64_t file_id) override;
   Status RemoveDataset(const std::string& name) override;
   Result<std::vector<GlobalProperty>> ListProperties() override;
   Result<int64_t> Version() override { return conn_.QueryInt64(MetaSql("store_version")); }
@@ -384,6 +386,23 @@ Result<model::DatasetInfo> MetadataStoreImpl::GetDataset(const std::string& name
   MIXTERA_ASSIGN_OR_RETURN(auto found, LoadDatasets(&name));
   if (found.empty()) return Status::NotFound(StrCat("dataset '", name, "' not found"));
   return std::move(found.front());
+}
+
+Result<std::vector<uint32_t>> MetadataStoreImpl::ListSampleIds(const std::string& dataset_name,
+                                                               int64_t file_id) {
+  MIXTERA_ASSIGN_OR_RETURN(int64_t dataset_id, DatasetId(dataset_name));
+  MIXTERA_ASSIGN_OR_RETURN(
+      auto stmt,
+      conn_.Prepare(StrCat("SELECT sample_id FROM ", internal::SamplesTableName(dataset_id),
+                           " WHERE file_id = ? ORDER BY sample_id")));
+  MIXTERA_RETURN_IF_ERROR(stmt.BindInt64(1, file_id));
+  MIXTERA_ASSIGN_OR_RETURN(QueryResult r, stmt.Execute());
+  std::vector<uint32_t> out;
+  MIXTERA_RETURN_IF_ERROR(ForEachRow(r, [&](const QueryResult& q, int64_t row) -> Status {
+    out.push_back(static_cast<uint32_t>(q.GetInt64(0, row)));
+    return Status::OK();
+  }));
+  return out;
 }
 
 Result<std::vector<model::FileRecord>> MetadataStoreImpl::ListFiles(

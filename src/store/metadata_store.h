@@ -63,6 +63,10 @@ class MetadataStore {
   virtual Result<model::DatasetInfo> GetDataset(const std::string& name) = 0;
   // The files of a dataset, ordered by file_id. Errors: NotFound.
   virtual Result<std::vector<model::FileRecord>> ListFiles(const std::string& dataset_name) = 0;
+  // The sample ids of one file of a dataset, ascending (records skipped at registration
+  // and blank lines are not samples). Errors: NotFound for an unknown dataset.
+  virtual Result<std::vector<uint32_t>> ListSampleIds(const std::string& dataset_name,
+                                                      int64_t file_id) = 0;
   // Drops the dataset's table, files and property declarations; bumps the version.
   // Errors: NotFound.
   virtual Status RemoveDataset(const std::string& name) = 0;

@@ -189,6 +189,10 @@ TEST_F(MetadataStoreTest, RegisterPersistsAcrossReopen) {
   EXPECT_EQ(files[0].num_seek_points, 2);
   EXPECT_EQ(files[1].file_id, 1);
 
+  ASSERT_OK_AND_ASSIGN(auto ids, store_->ListSampleIds("pile", 1));
+  EXPECT_EQ(ids, (std::vector<uint32_t>{0, 2, 4}));
+  EXPECT_STATUS(store_->ListSampleIds("nope", 0).status(), StatusCode::kNotFound, "nope");
+
   ASSERT_OK_AND_ASSIGN(int64_t count, store_->CountSamples());
   EXPECT_EQ(count, 6);
   duckdb::QueryResult r =

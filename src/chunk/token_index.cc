@@ -1,0 +1,105 @@
+#include "chunk/token_index.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/macros.h"
+
+namespace mixtera::chunk {
+namespace {
+
+// Tokens of stream positions [begin, end).
+int64_t SpanTokens(const KeyStream& stream, const index::ChunkerIndex& index,
+                   const RangeTokenCounter& counter, int64_t begin, int64_t end,
+                   std::vector<index::SampleRange>* scratch) {
+  if (begin >= end) return 0;
+  scratch->clear();
+  stream.Extract(index, begin, end, scratch);
+  return counter.Tokens(*scratch);
+}
+
+}  // namespace
+
+int64_t EstimatedTokenCounter::BytesBefore(const formats::OffsetsReader& f, int64_t i) const {
+  if (i == 0) return 0;
+  if (i < f.num_records()) {
+    Result<formats::RecordExtent> e = f.Get(i);
+    return e.ok() ? e->offset : 0;
+  }
+  Result<formats::RecordExtent> last = f.Get(f.num_records() - 1);
+  return last.ok() ? last->offset + last->length : 0;
+}
+
+int64_t EstimatedTokenCounter::Tokens(const index::SampleRange& r) const {
+  const formats::OffsetsReader* f = files_[r.file_index].get();
+  auto floor_at = [](double x) { return static_cast<int64_t>(std::floor(x)); };
+  if (f == nullptr || r.end > f->num_records()) {
+    return floor_at(tokens_per_sample_ * r.end) - floor_at(tokens_per_sample_ * r.begin);
+  }
+  return floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(*f, r.end))) -
+         floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(*f, r.begin)));
+}
+
+KeyTokenIndex KeyTokenIndex::Build(const KeyStream& stream, const index::ChunkerIndex& index,
+                                   const RangeTokenCounter& counter) {
+  KeyTokenIndex out;
+  out.epoch_size_ = stream.epoch_size();
+  out.repeat_ = stream.repeat();
+  // Without shuffling every epoch has the same order.
+  const int64_t orders = stream.shuffle_block() > 0 ? stream.repeat() : 1;
+  std::vector<index::SampleRange> scratch;
+  for (int64_t e = 0; e < orders; ++e) {
+    std::vector<int64_t> cum = {0};
+    const int64_t base = e * out.epoch_size_;
+    for (int64_t p = 0; p < out.epoch_size_; p += kCheckpointSamples) {
+      const int64_t q = std::min(out.epoch_size_, p + kCheckpointSamples);
+      cum.push_back(cum.back() + SpanTokens(stream, index, counter, base + p, base + q, &scratch));
+    }
+    if (e == 0) out.epoch_tokens_ = cum.back();
+    MIXTERA_CHECK(cum.back() == out.epoch_tokens_);  // an epoch is a permutation
+    out.checkpoints_.push_back(std::move(cum));
+  }
+  return out;
+}
+
+int64_t KeyTokenIndex::TokensBefore(const KeyStream& stream, const index::ChunkerIndex& index,
+                                    const RangeTokenCounter& counter, int64_t p) const {
+  if (epoch_size_ == 0) return 0;
+  const int64_t epoch = std::min(p / epoch_size_, repeat_ - 1);
+  const int64_t o = p - epoch * epoch_size_;
+  const std::vector<int64_t>& cum = Checkpoints(epoch);
+  const int64_t j = o / kCheckpointSamples;
+  std::vector<index::SampleRange> scratch;
+  const int64_t base = epoch * epoch_size_;
+  return epoch * epoch_tokens_ + cum[static_cast<size_t>(j)] +
+         SpanTokens(stream, index, counter, base + j * kCheckpointSamples, base + o, &scratch);
+}
+
+int64_t KeyTokenIndex::PositionOfToken(const KeyStream& stream, const index::ChunkerIndex& index,
+                                       const RangeTokenCounter& counter, int64_t t) const {
+  MIXTERA_CHECK(t >= 0 && t < total_tokens());
+  const int64_t epoch = t / epoch_tokens_;
+  const int64_t u = t - epoch * epoch_tokens_;
+  const std::vector<int64_t>& cum = Checkpoints(epoch);
+  // The last block starting at or before token u: cum[j] <= u < cum[j + 1].
+  const size_t j =
+      static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin()) - 1;
+  const int64_t base = epoch * epoch_size_;
+  const int64_t block_begin = static_cast<int64_t>(j) * kCheckpointSamples;
+  // Smallest o in [block_begin, block_end) with tokens before o + 1 > u.
+  int64_t lo = block_begin, hi = std::min(epoch_size_, block_begin + kCheckpointSamples) - 1;
+  std::vector<index::SampleRange> scratch;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    const int64_t before_next =
+        cum[j] + SpanTokens(stream, index, counter, base + block_begin, base + mid + 1, &scratch);
+    if (before_next > u) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return base + lo;
+}
+
+}  // namespace mixtera::chunk
