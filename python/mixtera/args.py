@@ -64,7 +64,9 @@ _STREAMING_ALIASES = {
 class ResultStreamingArgs:
     """How one consumer streams a job (``MixteraClient.stream_results``).
 
-    ``mode``: ``"text"`` yields each sample's text; ``"tokens"`` yields windows of
+    ``mode``: ``"text"`` yields each sample's text; ``"dict"`` each sample whole as a dict
+    (a JSONL record's object; a Parquet row's columns, plus ``file_row_number``; a WebDataset
+    sample's members as ``{"__key__": key, ext: bytes}``); ``"tokens"`` yields windows of
     ``sequence_length + 1`` token ids (numpy int32 arrays), packed per key, with ``bos`` /
     ``eos`` per document (``True`` = the tokenizer's own token, an int = that id),
     ``overlapping`` windows sharing one token. ``sequence_length``, ``overlapping``,
@@ -104,8 +106,8 @@ class ResultStreamingArgs:
                     f"unknown ResultStreamingArgs argument {name!r} (known aliases: "
                     f"{', '.join(sorted(_STREAMING_ALIASES) + ['chunk_reading_mixture_type'])})")
             setattr(self, _STREAMING_ALIASES[name], value)
-        if self.mode not in ("text", "tokens"):
-            raise InvalidArgumentError(f"mode must be 'text' or 'tokens', got {self.mode!r}")
+        if self.mode not in ("text", "dict", "tokens"):
+            raise InvalidArgumentError(f"mode must be 'text', 'dict' or 'tokens', got {self.mode!r}")
         for name in ("dp_group_id", "node_id", "worker_id", "prefetch_chunks", "tokenize_threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -171,7 +171,8 @@ class MixteraClient:
 
     def stream_results(self, args: "ResultStreamingArgs") -> Iterator[Tuple[int, int, Any]]:
         """Streams one consumer's share of job ``args.job_id``: yields
-        ``(index_in_chunk, key_id, sample)`` — the sample's text in text mode, a numpy int32
+        ``(index_in_chunk, key_id, sample)`` — the sample's text in text mode, a dict of all
+        its fields in dict mode (see ResultStreamingArgs), a numpy int32
         array of ``sequence_length + 1`` tokens in token mode — chunk after chunk, in each
         chunk's round-robin order across keys. Reads the materialized job only (never the
         metadata store). Raises NotFoundError for an unknown job, InvalidArgumentError for
@@ -182,6 +183,9 @@ class MixteraClient:
             if "texts" in chunk:
                 for i, (key_id, text) in enumerate(zip(chunk["key_ids"], chunk["texts"])):
                     yield i, key_id, text
+            elif "samples" in chunk:
+                for i, (key_id, sample) in enumerate(zip(chunk["key_ids"], chunk["samples"])):
+                    yield i, key_id, sample
             else:
                 windows, key_ids = chunk["windows"], chunk["key_ids"]
                 for i in range(len(key_ids)):

@@ -32,8 +32,8 @@ from .tokenizer import Tokenizer
 
 class MixteraTorchDataset(IterableDataset):
     """Streams one dp group / node's share of a job; yields samples (``str`` in text mode, a
-    ``torch.int32`` tensor of ``sequence_length + 1`` tokens in token mode), or
-    ``(key_id, sample)`` with ``return_key_id``.
+    ``dict`` in dict mode, a ``torch.int32`` tensor of ``sequence_length + 1`` tokens in token
+    mode), or ``(key_id, sample)`` with ``return_key_id``.
 
     ``execute_query=False`` streams a job that was executed before (by this or another
     process). Raises InvalidArgumentError when the DataLoader's ``num_workers`` differs from
@@ -96,6 +96,8 @@ class MixteraTorchDataset(IterableDataset):
         for chunk in stream_job_chunks(self._directory, args, start=progress["chunks"]):
             if "texts" in chunk:
                 items = zip(chunk["key_ids"], chunk["texts"])
+            elif "samples" in chunk:
+                items = zip(chunk["key_ids"], chunk["samples"])
             else:
                 windows = torch.from_numpy(chunk["windows"])  # shares the chunk's memory
                 items = zip(chunk["key_ids"].tolist(), windows)

@@ -17,6 +17,37 @@ namespace py = pybind11;
 namespace mixtera::python {
 namespace {
 
+// A WebDataset record (formats::EncodeTarRecord's framing) as {"__key__": key, ext: bytes}.
+py::dict TarRecordDict(const std::string& record) {
+  size_t pos = 0;
+  auto u32 = [&] {
+    uint32_t v = 0;
+    for (int b = 0; b < 4; ++b)
+      v |= static_cast<uint32_t>(static_cast<uint8_t>(record[pos++])) << (8 * b);
+    return v;
+  };
+  auto u64 = [&] {
+    uint64_t v = 0;
+    for (int b = 0; b < 8; ++b)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(record[pos++])) << (8 * b);
+    return v;
+  };
+  py::dict out;
+  const uint32_t key_len = u32();
+  out["__key__"] = py::str(record.data() + pos, key_len);
+  pos += key_len;
+  const uint32_t members = u32();
+  for (uint32_t m = 0; m < members; ++m) {
+    const uint32_t ext_len = u32();
+    py::str ext(record.data() + pos, ext_len);
+    pos += ext_len;
+    const uint64_t len = u64();
+    out[ext] = py::bytes(record.data() + pos, len);
+    pos += len;
+  }
+  return out;
+}
+
 // A 1-D or 2-D numpy array over `data`, kept alive by `owner` (no copy).
 template <typename T, typename Owner>
 py::array_t<T> ArrayOver(std::shared_ptr<Owner> owner, const T* data,
@@ -42,11 +73,13 @@ class PySampleStream {
     options.worker = worker;
     if (mode == "text") {
       options.mode = client::StreamMode::kText;
+    } else if (mode == "dict") {
+      options.mode = client::StreamMode::kDict;
     } else if (mode == "tokens") {
       options.mode = client::StreamMode::kTokens;
     } else {
-      ThrowStatus(
-          Status::InvalidArgument("mode must be \"text\" or \"tokens\", got \"" + mode + "\""));
+      ThrowStatus(Status::InvalidArgument("mode must be \"text\", \"dict\" or \"tokens\", got \"" +
+                                          mode + "\""));
     }
     options.sequence_length = sequence_length;
     options.overlapping = overlapping;
@@ -100,6 +133,19 @@ class PySampleStream {
         PyList_SET_ITEM(texts.ptr(), i, s);
       }
       out["texts"] = texts;
+      return out;
+    }
+    if (mode_ == client::StreamMode::kDict) {
+      out["key_ids"] = loaded->key_ids;
+      py::object loads = py::module_::import("json").attr("loads");
+      py::list samples(loaded->texts.size());
+      for (size_t i = 0; i < loaded->texts.size(); ++i) {
+        const std::string& record = loaded->texts[i];
+        py::object sample = loaded->record_is_tar[i] ? TarRecordDict(record)
+                                                     : loads(py::str(record.data(), record.size()));
+        PyList_SET_ITEM(samples.ptr(), i, sample.release().ptr());
+      }
+      out["samples"] = samples;
       return out;
     }
     std::shared_ptr<client::LoadedChunk> owner(std::move(loaded));

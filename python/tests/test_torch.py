@@ -83,3 +83,48 @@ def test_token_windows_are_int32_tensors_and_worker_count_must_match(client):
     with pytest.raises(NotFoundError, match="does not exist"):
         MixteraTorchDataset(c, Query.for_job("never-run").select(None), QueryExecutionArgs(mixture=MIX),
                             ResultStreamingArgs("never-run"), execute_query=False)
+
+
+@pytest.mark.parametrize("workers", [0, 4])
+def test_zero_and_four_workers_yield_the_single_streams_multiset(client, workers):
+    c, expected = client
+    job = f"torch-w{workers}"
+    ds = MixteraTorchDataset(c, Query.for_job(job).select(None),
+                             QueryExecutionArgs(mixture=MIX, num_workers=workers), ResultStreamingArgs(job))
+    single = Counter()
+    for w in range(max(1, workers)):
+        single.update(t for _, _, t in c.stream_results(ResultStreamingArgs(job, worker_id=w)))
+    assert single == expected
+    got = Counter(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers))
+    assert got == single
+
+
+class _DyingDataset(MixteraTorchDataset):
+    """Kills its own worker process (SIGKILL, as the OOM killer would) after a few samples."""
+
+    def __iter__(self):
+        for i, sample in enumerate(super().__iter__()):
+            if i == 5:
+                os.kill(os.getpid(), 9)
+            yield sample
+
+
+def test_a_killed_worker_raises_instead_of_hanging(client):
+    import signal
+
+    c, _ = client
+    job = "torch-killed"
+    ds = _DyingDataset(c, Query.for_job(job).select(None), QueryExecutionArgs(mixture=MIX, num_workers=2),
+                       ResultStreamingArgs(job, prefetch_chunks=2))
+
+    def hung(signum, frame):
+        raise AssertionError("the DataLoader hung after its worker was killed")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)
+    try:
+        with pytest.raises(RuntimeError, match="DataLoader worker .* exited unexpectedly|killed by signal"):
+            list(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="fork"))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

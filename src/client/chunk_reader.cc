@@ -10,7 +10,8 @@
 namespace mixtera::client {
 
 Result<std::vector<std::vector<std::string>>> ReadChunkTexts(const chunk::JobDefinition& job,
-                                                             const chunk::ChunkDescriptor& chunk) {
+                                                             const chunk::ChunkDescriptor& chunk,
+                                                             bool records) {
   struct Wanted {
     uint32_t sample_id;
     uint32_t part;
@@ -48,7 +49,9 @@ Result<std::vector<std::vector<std::string>>> ReadChunkTexts(const chunk::JobDef
                              .offsets_path = jf.offsets_path,
                              .size_bytes = jf.size_bytes,
                              .mtime_ns = jf.mtime_ns};
-    MIXTERA_ASSIGN_OR_RETURN(std::vector<std::string> read, formats::ReadSampleTexts(file, ids));
+    MIXTERA_ASSIGN_OR_RETURN(
+        std::vector<std::string> read,
+        records ? formats::ReadSampleRecords(file, ids) : formats::ReadSampleTexts(file, ids));
     // A sample wanted twice (a repeated key's epochs meeting in one chunk) is copied.
     size_t next = 0;
     for (size_t i = 0; i < wanted.size(); ++i) {

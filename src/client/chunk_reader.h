@@ -14,10 +14,12 @@
 
 namespace mixtera::client {
 
-// texts[p][i] is the text of the i-th sample of chunk.keys[p] (ranges in order). Errors: those
-// of formats::ReadSampleTexts (a missing or changed file, corrupt offsets, ...), naming the
-// file; InvalidArgument for a range outside the job's file table.
+// texts[p][i] is the text of the i-th sample of chunk.keys[p] (ranges in order); with
+// `records`, the whole record instead (formats::ReadSampleRecords, dict mode). Errors: those
+// of formats::ReadSampleTexts / ReadSampleRecords (a missing or changed file, corrupt
+// offsets, ...), naming the file; InvalidArgument for a range outside the job's file table.
 Result<std::vector<std::vector<std::string>>> ReadChunkTexts(const chunk::JobDefinition& job,
-                                                             const chunk::ChunkDescriptor& chunk);
+                                                             const chunk::ChunkDescriptor& chunk,
+                                                             bool records = false);
 
 }  // namespace mixtera::client

@@ -120,8 +120,9 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
   }
   if (reply.status == chunk::ChunkStatus::kEnd) return std::unique_ptr<LoadedChunk>();
   const chunk::ChunkDescriptor& desc = reply.chunk;
+  const bool records = options_.mode == StreamMode::kDict;
   MIXTERA_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> texts,
-                           ReadChunkTexts(job_->definition(), desc));
+                           ReadChunkTexts(job_->definition(), desc, records));
   auto loaded = std::make_unique<LoadedChunk>();
   loaded->chunk_index = k;
   loaded->position = t;
@@ -134,17 +135,31 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
   if (exact) {
     for (size_t p = 0; p < desc.keys.size(); ++p) splits[p] = FindSplits(desc.keys[p]);
   }
-  if (options_.mode == StreamMode::kText) {
+  if (options_.mode != StreamMode::kTokens) {
+    // The format of every record (dict mode), in range order per part.
+    std::vector<std::vector<uint8_t>> is_tar(texts.size());
+    if (records) {
+      for (size_t p = 0; p < desc.keys.size(); ++p) {
+        for (const index::SampleRange& r : desc.keys[p].ranges) {
+          const bool tar = job_->definition().files[r.file_index].format == "webdataset";
+          is_tar[p].insert(is_tar[p].end(), r.end - r.begin, tar ? 1 : 0);
+        }
+      }
+    }
     // A document cut by a chunk boundary (exact token counts) is delivered whole with the
     // chunk holding its start.
     for (size_t p = 0; p < texts.size(); ++p) {
-      if (splits[p].head >= 0) texts[p].erase(texts[p].begin() + splits[p].head);
+      if (splits[p].head >= 0) {
+        texts[p].erase(texts[p].begin() + splits[p].head);
+        if (records) is_tar[p].erase(is_tar[p].begin() + splits[p].head);
+      }
     }
     std::vector<int64_t> counts;
     for (const auto& t_part : texts) counts.push_back(static_cast<int64_t>(t_part.size()));
     std::vector<size_t> next(texts.size(), 0);
     for (int32_t p : SmoothRoundRobin(counts)) {
       loaded->key_ids.push_back(part_keys[p]);
+      if (records) loaded->record_is_tar.push_back(is_tar[p][next[p]]);
       loaded->texts.push_back(std::move(texts[p][next[p]++]));
     }
     return loaded;

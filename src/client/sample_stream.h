@@ -32,7 +32,9 @@
 
 namespace mixtera::client {
 
-enum class StreamMode { kText, kTokens };
+// kText: each sample's text; kDict: each sample whole (formats::ReadSampleRecords);
+// kTokens: packed windows.
+enum class StreamMode { kText, kDict, kTokens };
 
 struct StreamOptions {
   // The consumer: dp group, node within it (all nodes of a group read the same chunks) and
@@ -64,9 +66,11 @@ struct LoadedChunk {
   // The key id of each key part of the chunk's descriptor (the order of
   // windows.wasted_tokens).
   std::vector<int32_t> part_key_ids;
-  // kText: the samples in round-robin order, with their key ids.
+  // kText / kDict: the samples (texts or records) in round-robin order, with their key ids;
+  // kDict: whether each record is a WebDataset record (else a JSON object).
   std::vector<int32_t> key_ids;
   std::vector<std::string> texts;
+  std::vector<uint8_t> record_is_tar;
   // kTokens: the windows (their key ids are windows.key_ids).
   PackedWindows windows;
 };

@@ -319,9 +319,10 @@ bool IsBlank(std::string_view line) {
 
 // Extracts the text of one JSONL line. REQUIRES: SIMDJSON_PADDING readable bytes follow
 // `line`.
+// With `whole_record`, *out is the line itself once it parses as a JSON object.
 Status JsonlText(const SampleFile& file, uint32_t sample_id, std::string_view line,
-                 const std::vector<JsonPointer>& pointers, simdjson::dom::parser* parser,
-                 std::string* out) {
+                 const std::vector<JsonPointer>& pointers, bool whole_record,
+                 simdjson::dom::parser* parser, std::string* out) {
   if (IsBlank(line)) {
     return Status::InvalidArgument(
         StrCat(file.path, ": sample ", sample_id, " is a blank line, not a sample"));
@@ -335,6 +336,15 @@ Status JsonlText(const SampleFile& file, uint32_t sample_id, std::string_view li
                error == simdjson::UTF8_ERROR
                    ? std::string("invalid UTF-8")
                    : StrCat("malformed JSON (", simdjson::error_message(error), ")")));
+  }
+  if (whole_record) {
+    if (!doc.is_object()) {
+      return Status::InvalidArgument(StrCat(file.path, ": sample ", sample_id,
+                                            ": a record must be a JSON object, got ",
+                                            JsonTypeName(doc)));
+    }
+    out->assign(line);
+    return Status::OK();
   }
   out->clear();
   for (size_t i = 0; i < pointers.size(); ++i) {
@@ -416,13 +426,18 @@ Status CheckSampleIds(const SampleFile& file, const std::vector<uint32_t>& sampl
   return Status::OK();
 }
 
-Result<std::vector<std::string>> ReadJsonlSampleTexts(const SampleFile& file,
-                                                      const std::vector<uint32_t>& sample_ids) {
-  MIXTERA_RETURN_IF_ERROR(NoTextFields(file));
+namespace {
+
+// The JSONL reader: texts, or with `records` whole lines (dict mode).
+Result<std::vector<std::string>> ReadJsonl(const SampleFile& file,
+                                           const std::vector<uint32_t>& sample_ids, bool records) {
   std::vector<JsonPointer> pointers;
-  for (const std::string& field : file.text_fields) {
-    MIXTERA_ASSIGN_OR_RETURN(JsonPointer p, ParseJsonPointer(file, field));
-    pointers.push_back(std::move(p));
+  if (!records) {
+    MIXTERA_RETURN_IF_ERROR(NoTextFields(file));
+    for (const std::string& field : file.text_fields) {
+      MIXTERA_ASSIGN_OR_RETURN(JsonPointer p, ParseJsonPointer(file, field));
+      pointers.push_back(std::move(p));
+    }
   }
   MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted, LookUpExtents(file, sample_ids));
   std::vector<std::string> texts(sample_ids.size());
@@ -438,20 +453,59 @@ Result<std::vector<std::string>> ReadJsonlSampleTexts(const SampleFile& file,
       const std::string_view line(buf.data() + (w.extent.offset - span.begin),
                                   static_cast<size_t>(w.extent.length));
       MIXTERA_RETURN_IF_ERROR(
-          JsonlText(file, w.sample_id, line, pointers, &parser, &texts[w.index]));
+          JsonlText(file, w.sample_id, line, pointers, records, &parser, &texts[w.index]));
     }
   }
   return texts;
 }
 
-Result<std::vector<std::string>> ReadWebDatasetSampleTexts(
-    const SampleFile& file, const std::vector<uint32_t>& sample_ids) {
-  MIXTERA_RETURN_IF_ERROR(NoTextFields(file));
+void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+}  // namespace
+
+std::string EncodeTarRecord(const std::string& key, const std::vector<TarMember>& members) {
+  std::string out;
+  PutU32(&out, static_cast<uint32_t>(key.size()));
+  out.append(key);
+  PutU32(&out, static_cast<uint32_t>(members.size()));
+  for (const TarMember& m : members) {
+    PutU32(&out, static_cast<uint32_t>(m.extension.size()));
+    out.append(m.extension);
+    PutU64(&out, m.data.size());
+    out.append(m.data);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ReadJsonlSampleTexts(const SampleFile& file,
+                                                      const std::vector<uint32_t>& sample_ids) {
+  return ReadJsonl(file, sample_ids, /*records=*/false);
+}
+
+Result<std::vector<std::string>> ReadJsonlSampleRecords(const SampleFile& file,
+                                                        const std::vector<uint32_t>& sample_ids) {
+  return ReadJsonl(file, sample_ids, /*records=*/true);
+}
+
+namespace {
+
+// The WebDataset reader: texts, or with `records` every member (EncodeTarRecord).
+Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
+                                                const std::vector<uint32_t>& sample_ids,
+                                                bool records) {
+  if (!records) MIXTERA_RETURN_IF_ERROR(NoTextFields(file));
   MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted, LookUpExtents(file, sample_ids));
   std::vector<std::string> texts(sample_ids.size());
   if (wanted.empty()) return texts;
   MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<RangeReader> reader, OpenRangeReader(file));
-  const std::set<std::string> load(file.text_fields.begin(), file.text_fields.end());
+  const std::set<std::string> load =
+      records ? std::set<std::string>{"*"}
+              : std::set<std::string>(file.text_fields.begin(), file.text_fields.end());
   std::string buf;
   for (const Span& span : MakeSpans(wanted)) {
     // A span starts at a member header (block-aligned) and ends at the end of a member's data;
@@ -473,6 +527,11 @@ Result<std::vector<std::string>> ReadWebDatasetSampleTexts(
       if (sample->begin_offset < w.extent.offset) continue;  // in a gap
       if (sample->end_offset != w.end()) break;
       std::string& text = texts[w.index];
+      if (records) {
+        text = EncodeTarRecord(sample->key, sample->members);
+        ++next;
+        continue;
+      }
       for (size_t f = 0; f < file.text_fields.size(); ++f) {
         const TarMember* member = sample->Find(file.text_fields[f]);
         if (member == nullptr) {
@@ -493,6 +552,18 @@ Result<std::vector<std::string>> ReadWebDatasetSampleTexts(
     }
   }
   return texts;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ReadWebDatasetSampleTexts(
+    const SampleFile& file, const std::vector<uint32_t>& sample_ids) {
+  return ReadWebDataset(file, sample_ids, /*records=*/false);
+}
+
+Result<std::vector<std::string>> ReadWebDatasetSampleRecords(
+    const SampleFile& file, const std::vector<uint32_t>& sample_ids) {
+  return ReadWebDataset(file, sample_ids, /*records=*/true);
 }
 
 }  // namespace mixtera::formats

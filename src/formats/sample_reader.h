@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/tar_reader.h"
 #include "mixtera/result.h"
 #include "mixtera/status.h"
 
@@ -88,6 +89,19 @@ inline constexpr int64_t kMaxSpanBytes = int64_t{32} << 20;
 Result<std::vector<std::string>> ReadSampleTexts(const SampleFile& file,
                                                  const std::vector<uint32_t>& sample_ids);
 
+// Dict mode (DESIGN.md §3.6): each sample whole, with all its fields, in `sample_ids` order.
+//   jsonl       the record's JSON text (the line), checked to parse as a JSON object;
+//   webdataset  the sample's key and all its members (EncodeTarRecord's framing);
+//   parquet     every column of the row as one JSON object (DuckDB's to_json; BLOBs become
+//               strings), plus the key "file_row_number".
+// Checks and errors as ReadSampleTexts (text fields are not needed).
+Result<std::vector<std::string>> ReadSampleRecords(const SampleFile& file,
+                                                   const std::vector<uint32_t>& sample_ids);
+
+// The framing of a WebDataset record: u32 key length, key, u32 member count, then per
+// member u32 extension length, extension, u64 data length, data (little-endian).
+std::string EncodeTarRecord(const std::string& key, const std::vector<TarMember>& members);
+
 // ---- Building blocks (ReadSampleTexts = CheckSampleFile + the reader of the format) ----
 
 // Checks that `file.path` exists with the registered size and mtime. Errors: NotFound ("<path>:
@@ -105,10 +119,16 @@ Result<std::vector<std::string>> ReadJsonlSampleTexts(const SampleFile& file,
                                                       const std::vector<uint32_t>& sample_ids);
 Result<std::vector<std::string>> ReadWebDatasetSampleTexts(const SampleFile& file,
                                                            const std::vector<uint32_t>& sample_ids);
+Result<std::vector<std::string>> ReadJsonlSampleRecords(const SampleFile& file,
+                                                        const std::vector<uint32_t>& sample_ids);
+Result<std::vector<std::string>> ReadWebDatasetSampleRecords(
+    const SampleFile& file, const std::vector<uint32_t>& sample_ids);
 // In mixtera::formats_parquet. The rows are selected with a bitmap over the range between the
 // first and the last wanted row, split where wanted rows are far apart, so DuckDB decodes
 // only the row groups that hold wanted rows.
 Result<std::vector<std::string>> ReadParquetSampleTexts(const SampleFile& file,
                                                         const std::vector<uint32_t>& sample_ids);
+Result<std::vector<std::string>> ReadParquetSampleRecords(const SampleFile& file,
+                                                          const std::vector<uint32_t>& sample_ids);
 
 }  // namespace mixtera::formats

@@ -98,9 +98,13 @@ Result<int64_t> NumRows(duckdb::Connection* conn, const SampleFile& file) {
 
 }  // namespace
 
-Result<std::vector<std::string>> ReadParquetSampleTexts(const SampleFile& file,
-                                                        const std::vector<uint32_t>& sample_ids) {
-  if (file.text_fields.empty()) {
+namespace {
+
+// The Parquet reader: texts, or with `records` every column as one JSON object.
+Result<std::vector<std::string>> ReadParquet(const SampleFile& file,
+                                             const std::vector<uint32_t>& sample_ids,
+                                             bool records) {
+  if (!records && file.text_fields.empty()) {
     return Status::InvalidArgument(
         StrCat(file.path, ": the dataset declares no text field, so there is no text to read"));
   }
@@ -110,13 +114,16 @@ Result<std::vector<std::string>> ReadParquetSampleTexts(const SampleFile& file,
 
   // $1 path, $2/$3 the first and last row of a group, $4 the group's bitmap (bit i: row
   // first + i is wanted).
-  std::string sql = "SELECT file_row_number";
+  std::string sql = "SELECT t.file_row_number";
+  const std::vector<std::string> columns =
+      records ? std::vector<std::string>{"to_json(t)::VARCHAR"} : file.text_fields;
   for (const std::string& column : file.text_fields) {
-    sql += StrCat(", ", duckdb::QuoteIdentifier(column));
+    if (!records) sql += StrCat(", t.", duckdb::QuoteIdentifier(column));
   }
+  if (records) sql += ", to_json(t)::VARCHAR";
   sql +=
-      " FROM read_parquet($1, file_row_number = true) WHERE file_row_number BETWEEN $2 AND $3"
-      " AND get_bit($4::BIT, (file_row_number - $2)::INTEGER) = 1";
+      " FROM read_parquet($1, file_row_number = true) t WHERE t.file_row_number BETWEEN $2 AND"
+      " $3 AND get_bit($4::BIT, (t.file_row_number - $2)::INTEGER) = 1";
   MIXTERA_ASSIGN_OR_RETURN(auto stmt, conn->Prepare(sql));
   MIXTERA_RETURN_IF_ERROR(stmt.BindString(1, file.path));
 
@@ -142,10 +149,10 @@ Result<std::vector<std::string>> ReadParquetSampleTexts(const SampleFile& file,
       }
       return FileError(file, result.status());
     }
-    for (size_t f = 0; f < file.text_fields.size(); ++f) {
+    for (size_t f = 0; f < columns.size(); ++f) {
       if (result->column_kind(static_cast<int>(f) + 1) != duckdb::ColumnKind::kString) {
         return Status::InvalidArgument(
-            StrCat(file.path, ": text column '", file.text_fields[f], "' has type ",
+            StrCat(file.path, ": text column '", columns[f], "' has type ",
                    result->column_type_name(static_cast<int>(f) + 1), "; expected VARCHAR"));
       }
     }
@@ -163,11 +170,11 @@ Result<std::vector<std::string>> ReadParquetSampleTexts(const SampleFile& file,
         const size_t index = static_cast<size_t>(it - sample_ids.begin());
         std::string& text = texts[index];
         text.clear();
-        for (size_t f = 0; f < file.text_fields.size(); ++f) {
+        for (size_t f = 0; f < columns.size(); ++f) {
           const int col = static_cast<int>(f) + 1;
           if (result->IsNull(col, r)) {
-            return Status::InvalidArgument(StrCat(file.path, ": sample ", row, ": text column '",
-                                                  file.text_fields[f], "' is NULL"));
+            return Status::InvalidArgument(
+                StrCat(file.path, ": sample ", row, ": text column '", columns[f], "' is NULL"));
           }
           if (f > 0) text.append(kTextFieldSeparator);
           text.append(result->GetString(col, r));
@@ -188,6 +195,29 @@ Result<std::vector<std::string>> ReadParquetSampleTexts(const SampleFile& file,
     return Status::Internal(StrCat(file.path, ": DuckDB returned no row ", sample_ids[i]));
   }
   return texts;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ReadParquetSampleTexts(const SampleFile& file,
+                                                        const std::vector<uint32_t>& sample_ids) {
+  return ReadParquet(file, sample_ids, /*records=*/false);
+}
+
+Result<std::vector<std::string>> ReadParquetSampleRecords(const SampleFile& file,
+                                                          const std::vector<uint32_t>& sample_ids) {
+  return ReadParquet(file, sample_ids, /*records=*/true);
+}
+
+Result<std::vector<std::string>> ReadSampleRecords(const SampleFile& file,
+                                                   const std::vector<uint32_t>& sample_ids) {
+  MIXTERA_RETURN_IF_ERROR(CheckSampleIds(file, sample_ids));
+  MIXTERA_RETURN_IF_ERROR(CheckSampleFile(file));
+  if (file.format == "jsonl") return ReadJsonlSampleRecords(file, sample_ids);
+  if (file.format == "webdataset") return ReadWebDatasetSampleRecords(file, sample_ids);
+  if (file.format == "parquet") return ReadParquetSampleRecords(file, sample_ids);
+  return Status::InvalidArgument(StrCat(file.path, ": unknown format '", file.format,
+                                        "' (known: jsonl, parquet, webdataset)"));
 }
 
 Result<std::vector<std::string>> ReadSampleTexts(const SampleFile& file,

@@ -229,7 +229,7 @@ class TarSampleScanner::Impl {
       member.header_offset = entry.header_offset;
       member.data_offset = entry.data_offset;
       member.size = entry.size;
-      member.loaded = load_.count(extension) != 0;
+      member.loaded = load_.count(extension) != 0 || load_.count("*") != 0;
       MIXTERA_RETURN_IF_ERROR(ConsumeData(entry, member.loaded ? &member.data : nullptr));
       sample.end_offset = entry.data_offset + entry.size;
       sample.members.push_back(std::move(member));

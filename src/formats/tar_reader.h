@@ -40,7 +40,7 @@ struct TarSample {
 class TarSampleScanner {
  public:
   // Reads samples from `stream`; `path` is used in messages. The contents of members whose
-  // extension is in `load_extensions` are loaded into TarMember::data.
+  // extension is in `load_extensions` ("*": every member) are loaded into TarMember::data.
   TarSampleScanner(std::unique_ptr<InputStream> stream, std::string path,
                    std::set<std::string> load_extensions);
   ~TarSampleScanner();
