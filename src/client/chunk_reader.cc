@@ -11,7 +11,8 @@ namespace mixtera::client {
 
 Result<std::vector<std::vector<std::string>>> ReadChunkTexts(const chunk::JobDefinition& job,
                                                              const chunk::ChunkDescriptor& chunk,
-                                                             bool records) {
+                                                             bool records,
+                                                             formats::ReaderCache* cache) {
   struct Wanted {
     uint32_t sample_id;
     uint32_t part;

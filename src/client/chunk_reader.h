@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chunk/job.h"
+#include "formats/sample_reader.h"
 #include "mixtera/result.h"
 
 namespace mixtera::client {
@@ -18,8 +19,10 @@ namespace mixtera::client {
 // `records`, the whole record instead (formats::ReadSampleRecords, dict mode). Errors: those
 // of formats::ReadSampleTexts / ReadSampleRecords (a missing or changed file, corrupt
 // offsets, ...), naming the file; InvalidArgument for a range outside the job's file table.
+// `cache` (optional) keeps files' readers open from one chunk to the next.
 Result<std::vector<std::vector<std::string>>> ReadChunkTexts(const chunk::JobDefinition& job,
                                                              const chunk::ChunkDescriptor& chunk,
-                                                             bool records = false);
+                                                             bool records = false,
+                                                             formats::ReaderCache* cache = nullptr);
 
 }  // namespace mixtera::client

@@ -122,7 +122,7 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
   const chunk::ChunkDescriptor& desc = reply.chunk;
   const bool records = options_.mode == StreamMode::kDict;
   MIXTERA_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> texts,
-                           ReadChunkTexts(job_->definition(), desc, records));
+                           ReadChunkTexts(job_->definition(), desc, records, reader_cache_.get()));
   auto loaded = std::make_unique<LoadedChunk>();
   loaded->chunk_index = k;
   loaded->position = t;

@@ -27,6 +27,7 @@
 
 #include "chunk/job.h"
 #include "client/token_packer.h"
+#include "formats/sample_reader.h"
 #include "mixtera/result.h"
 #include "tokenize/tokenizer.h"
 
@@ -102,6 +103,9 @@ class SampleStream {
   std::shared_ptr<const chunk::Job> job_;
   StreamOptions options_;
   std::shared_ptr<const tokenize::Tokenizer> tokenizer_;
+  // Used by Load only, which runs on one thread (the producer, or Next's caller without
+  // prefetch): files' readers stay open from chunk to chunk.
+  std::unique_ptr<formats::ReaderCache> reader_cache_ = std::make_unique<formats::ReaderCache>();
   int64_t next_ = 0;  // the next t to hand out (no prefetch) or to load (prefetch)
 
   // Prefetch state, guarded by mu_.

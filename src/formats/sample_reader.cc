@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <list>
 #include <memory>
 #include <optional>
 #include <set>
@@ -63,9 +64,8 @@ struct Span {
 // Looks up the extents of `sample_ids` in the file's offsets. Errors: those of
 // OffsetsReader::Open (NotFound, Corruption naming the offsets file); OutOfRange for an id at
 // or beyond the file's records.
-Result<std::vector<Wanted>> LookUpExtents(const SampleFile& file,
+Result<std::vector<Wanted>> LookUpExtents(const SampleFile& file, const OffsetsReader* offsets,
                                           const std::vector<uint32_t>& sample_ids) {
-  MIXTERA_ASSIGN_OR_RETURN(auto offsets, OffsetsReader::Open(OffsetsFilePath(file)));
   std::vector<Wanted> wanted(sample_ids.size());
   if (sample_ids.empty()) return wanted;
   if (static_cast<int64_t>(sample_ids.back()) >= offsets->num_records()) {
@@ -223,6 +223,55 @@ Result<std::unique_ptr<RangeReader>> OpenRangeReader(const SampleFile& file) {
   MIXTERA_ASSIGN_OR_RETURN(std::vector<SeekPoint> points, ReadSeekPoints(SeekFilePath(file)));
   return std::unique_ptr<RangeReader>(
       std::make_unique<CompressedRangeReader>(file.path, compression, std::move(points)));
+}
+
+}  // namespace
+
+// What reading one file needs across calls: its offsets and its byte-range reader (for a
+// compressed file, a decoder positioned where the last read stopped).
+struct FileReadState {
+  std::string path;
+  int64_t size_bytes = 0;
+  int64_t mtime_ns = 0;
+  std::unique_ptr<OffsetsReader> offsets;
+  std::unique_ptr<RangeReader> reader;
+};
+
+struct ReaderCache::Impl {
+  size_t max_files;
+  std::list<FileReadState> files;  // most recently used first
+};
+
+ReaderCache::ReaderCache(size_t max_files) : impl_(new Impl{std::max<size_t>(1, max_files), {}}) {}
+ReaderCache::~ReaderCache() = default;
+
+namespace {
+
+// The read state of `file`: from `cache` (moved to the front) when it holds the same file,
+// else opened — into the cache, or into `*local` without one.
+Result<FileReadState*> GetReadState(const SampleFile& file, ReaderCache* cache,
+                                    FileReadState* local) {
+  if (cache != nullptr) {
+    auto& files = cache->impl_->files;
+    for (auto it = files.begin(); it != files.end(); ++it) {
+      if (it->path == file.path && it->size_bytes == file.size_bytes &&
+          it->mtime_ns == file.mtime_ns) {
+        files.splice(files.begin(), files, it);
+        return &files.front();
+      }
+    }
+  }
+  FileReadState state{file.path, file.size_bytes, file.mtime_ns, nullptr, nullptr};
+  MIXTERA_ASSIGN_OR_RETURN(state.offsets, OffsetsReader::Open(OffsetsFilePath(file)));
+  MIXTERA_ASSIGN_OR_RETURN(state.reader, OpenRangeReader(file));
+  if (cache == nullptr) {
+    *local = std::move(state);
+    return local;
+  }
+  auto& files = cache->impl_->files;
+  files.push_front(std::move(state));
+  if (files.size() > cache->impl_->max_files) files.pop_back();
+  return &files.front();
 }
 
 Status NoTextFields(const SampleFile& file) {
@@ -430,7 +479,8 @@ namespace {
 
 // The JSONL reader: texts, or with `records` whole lines (dict mode).
 Result<std::vector<std::string>> ReadJsonl(const SampleFile& file,
-                                           const std::vector<uint32_t>& sample_ids, bool records) {
+                                           const std::vector<uint32_t>& sample_ids, bool records,
+                                           ReaderCache* cache) {
   std::vector<JsonPointer> pointers;
   if (!records) {
     MIXTERA_RETURN_IF_ERROR(NoTextFields(file));
@@ -439,10 +489,13 @@ Result<std::vector<std::string>> ReadJsonl(const SampleFile& file,
       pointers.push_back(std::move(p));
     }
   }
-  MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted, LookUpExtents(file, sample_ids));
   std::vector<std::string> texts(sample_ids.size());
-  if (wanted.empty()) return texts;
-  MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<RangeReader> reader, OpenRangeReader(file));
+  if (sample_ids.empty()) return texts;
+  FileReadState local;
+  MIXTERA_ASSIGN_OR_RETURN(FileReadState * state, GetReadState(file, cache, &local));
+  MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted,
+                           LookUpExtents(file, state->offsets.get(), sample_ids));
+  RangeReader* reader = state->reader.get();
   simdjson::dom::parser parser;
   std::string buf;
   for (const Span& span : MakeSpans(wanted)) {
@@ -484,12 +537,12 @@ std::string EncodeTarRecord(const std::string& key, const std::vector<TarMember>
 
 Result<std::vector<std::string>> ReadJsonlSampleTexts(const SampleFile& file,
                                                       const std::vector<uint32_t>& sample_ids) {
-  return ReadJsonl(file, sample_ids, /*records=*/false);
+  return ReadJsonl(file, sample_ids, /*records=*/false, nullptr);
 }
 
 Result<std::vector<std::string>> ReadJsonlSampleRecords(const SampleFile& file,
                                                         const std::vector<uint32_t>& sample_ids) {
-  return ReadJsonl(file, sample_ids, /*records=*/true);
+  return ReadJsonl(file, sample_ids, /*records=*/true, nullptr);
 }
 
 namespace {
@@ -497,12 +550,15 @@ namespace {
 // The WebDataset reader: texts, or with `records` every member (EncodeTarRecord).
 Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
                                                 const std::vector<uint32_t>& sample_ids,
-                                                bool records) {
+                                                bool records, ReaderCache* cache) {
   if (!records) MIXTERA_RETURN_IF_ERROR(NoTextFields(file));
-  MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted, LookUpExtents(file, sample_ids));
   std::vector<std::string> texts(sample_ids.size());
-  if (wanted.empty()) return texts;
-  MIXTERA_ASSIGN_OR_RETURN(std::unique_ptr<RangeReader> reader, OpenRangeReader(file));
+  if (sample_ids.empty()) return texts;
+  FileReadState local;
+  MIXTERA_ASSIGN_OR_RETURN(FileReadState * state, GetReadState(file, cache, &local));
+  MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted,
+                           LookUpExtents(file, state->offsets.get(), sample_ids));
+  RangeReader* reader = state->reader.get();
   const std::set<std::string> load =
       records ? std::set<std::string>{"*"}
               : std::set<std::string>(file.text_fields.begin(), file.text_fields.end());
@@ -558,12 +614,20 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
 
 Result<std::vector<std::string>> ReadWebDatasetSampleTexts(
     const SampleFile& file, const std::vector<uint32_t>& sample_ids) {
-  return ReadWebDataset(file, sample_ids, /*records=*/false);
+  return ReadWebDataset(file, sample_ids, /*records=*/false, nullptr);
 }
 
 Result<std::vector<std::string>> ReadWebDatasetSampleRecords(
     const SampleFile& file, const std::vector<uint32_t>& sample_ids) {
-  return ReadWebDataset(file, sample_ids, /*records=*/true);
+  return ReadWebDataset(file, sample_ids, /*records=*/true, nullptr);
+}
+
+Result<std::vector<std::string>> ReadByteSamples(const SampleFile& file,
+                                                 const std::vector<uint32_t>& sample_ids,
+                                                 bool records, ReaderCache* cache) {
+  if (file.format == "jsonl") return ReadJsonl(file, sample_ids, records, cache);
+  if (file.format == "webdataset") return ReadWebDataset(file, sample_ids, records, cache);
+  return Status::InvalidArgument(StrCat(file.path, ": not a JSONL or WebDataset file"));
 }
 
 }  // namespace mixtera::formats

@@ -35,7 +35,9 @@
 // instance, which is safe to use from several threads); they may be called concurrently.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,7 +72,25 @@ inline constexpr int64_t kMaxSpanGapBytes = int64_t{64} << 10;
 // buffer (the texts themselves are returned whole).
 inline constexpr int64_t kMaxSpanBytes = int64_t{32} << 20;
 
+// Keeps the per-file state of recent reads — the offsets and the byte-range reader, whose
+// decoder stays where the last read stopped — so that reading a later part of a compressed
+// file continues decoding instead of restarting at a seek point (a stream's consecutive
+// chunks). Holds up to `max_files` files, dropping the least recently used; an entry is
+// used only for the same path, size and mtime. Not thread-safe: one cache per reading
+// thread.
+class ReaderCache {
+ public:
+  explicit ReaderCache(size_t max_files = 32);
+  ~ReaderCache();
+  ReaderCache(const ReaderCache&) = delete;
+  ReaderCache& operator=(const ReaderCache&) = delete;
+
+  struct Impl;  // sample_reader.cc
+  std::unique_ptr<Impl> impl_;
+};
+
 // Returns the text of each sample in `sample_ids`, in that order (one string per id).
+// `cache` (optional) keeps JSONL and WebDataset readers open across calls.
 //
 // Before reading, checks the file against its registration (CheckSampleFile). Errors:
 //   NotFound             the data file, its offsets file or its seek-point file is missing;
@@ -87,7 +107,8 @@ inline constexpr int64_t kMaxSpanBytes = int64_t{32} << 20;
 //   IOError              the OS failed.
 // All messages name the data file's path.
 Result<std::vector<std::string>> ReadSampleTexts(const SampleFile& file,
-                                                 const std::vector<uint32_t>& sample_ids);
+                                                 const std::vector<uint32_t>& sample_ids,
+                                                 ReaderCache* cache = nullptr);
 
 // Dict mode (DESIGN.md §3.6): each sample whole, with all its fields, in `sample_ids` order.
 //   jsonl       the record's JSON text (the line), checked to parse as a JSON object;
@@ -96,7 +117,8 @@ Result<std::vector<std::string>> ReadSampleTexts(const SampleFile& file,
 //               strings), plus the key "file_row_number".
 // Checks and errors as ReadSampleTexts (text fields are not needed).
 Result<std::vector<std::string>> ReadSampleRecords(const SampleFile& file,
-                                                   const std::vector<uint32_t>& sample_ids);
+                                                   const std::vector<uint32_t>& sample_ids,
+                                                   ReaderCache* cache = nullptr);
 
 // The framing of a WebDataset record: u32 key length, key, u32 member count, then per
 // member u32 extension length, extension, u64 data length, data (little-endian).
@@ -119,6 +141,10 @@ Result<std::vector<std::string>> ReadJsonlSampleTexts(const SampleFile& file,
                                                       const std::vector<uint32_t>& sample_ids);
 Result<std::vector<std::string>> ReadWebDatasetSampleTexts(const SampleFile& file,
                                                            const std::vector<uint32_t>& sample_ids);
+// JSONL or WebDataset texts (or records), through `cache` when given.
+Result<std::vector<std::string>> ReadByteSamples(const SampleFile& file,
+                                                 const std::vector<uint32_t>& sample_ids,
+                                                 bool records, ReaderCache* cache);
 Result<std::vector<std::string>> ReadJsonlSampleRecords(const SampleFile& file,
                                                         const std::vector<uint32_t>& sample_ids);
 Result<std::vector<std::string>> ReadWebDatasetSampleRecords(

@@ -210,22 +210,26 @@ Result<std::vector<std::string>> ReadParquetSampleRecords(const SampleFile& file
 }
 
 Result<std::vector<std::string>> ReadSampleRecords(const SampleFile& file,
-                                                   const std::vector<uint32_t>& sample_ids) {
+                                                   const std::vector<uint32_t>& sample_ids,
+                                                   ReaderCache* cache) {
   MIXTERA_RETURN_IF_ERROR(CheckSampleIds(file, sample_ids));
   MIXTERA_RETURN_IF_ERROR(CheckSampleFile(file));
-  if (file.format == "jsonl") return ReadJsonlSampleRecords(file, sample_ids);
-  if (file.format == "webdataset") return ReadWebDatasetSampleRecords(file, sample_ids);
+  if (file.format == "jsonl" || file.format == "webdataset") {
+    return ReadByteSamples(file, sample_ids, /*records=*/true, cache);
+  }
   if (file.format == "parquet") return ReadParquetSampleRecords(file, sample_ids);
   return Status::InvalidArgument(StrCat(file.path, ": unknown format '", file.format,
                                         "' (known: jsonl, parquet, webdataset)"));
 }
 
 Result<std::vector<std::string>> ReadSampleTexts(const SampleFile& file,
-                                                 const std::vector<uint32_t>& sample_ids) {
+                                                 const std::vector<uint32_t>& sample_ids,
+                                                 ReaderCache* cache) {
   MIXTERA_RETURN_IF_ERROR(CheckSampleIds(file, sample_ids));
   MIXTERA_RETURN_IF_ERROR(CheckSampleFile(file));
-  if (file.format == "jsonl") return ReadJsonlSampleTexts(file, sample_ids);
-  if (file.format == "webdataset") return ReadWebDatasetSampleTexts(file, sample_ids);
+  if (file.format == "jsonl" || file.format == "webdataset") {
+    return ReadByteSamples(file, sample_ids, /*records=*/false, cache);
+  }
   if (file.format == "parquet") return ReadParquetSampleTexts(file, sample_ids);
   return Status::InvalidArgument(StrCat(file.path, ": unknown format '", file.format,
                                         "' (known: jsonl, parquet, webdataset)"));

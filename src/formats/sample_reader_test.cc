@@ -214,6 +214,39 @@ TEST_F(SampleReaderTest, JsonlPlainGzipAndZstdGiveTheTextsWritten) {
   }
 }
 
+TEST_F(SampleReaderTest, AReaderCacheGivesTheSameTextsAcrossCalls) {
+  std::vector<std::string> texts;
+  const std::string data = MakeJsonl(3000, 2, &texts);
+  WriteFile(dir_.Join("plain.jsonl"), data);
+  Sh("cd " + dir_.path() +
+     " && gzip -c plain.jsonl > a.jsonl.gz && zstd -q -c plain.jsonl > a.jsonl.zst");
+  ReaderCache cache(2);  // three files: each visit may evict another
+  std::vector<SampleFile> files;
+  for (const char* name : {"plain.jsonl", "a.jsonl.gz", "a.jsonl.zst"}) {
+    files.push_back(Register(dir_.Join(name), "jsonl", {"/text"}));
+  }
+  // Consecutive "chunks" forwards, then a jump back: every call through the cache equals
+  // the texts written.
+  std::vector<std::pair<uint32_t, uint32_t>> windows;
+  for (uint32_t b = 0; b < 2900; b += 300) windows.push_back({b, b + 120});
+  windows.push_back({10, 40});
+  for (const auto& [b, e] : windows) {
+    std::vector<uint32_t> ids;
+    for (uint32_t id = b; id < e; ++id) {
+      if (id % 50 != 49) ids.push_back(id);
+    }
+    for (const SampleFile& file : files) {
+      SCOPED_TRACE(file.path);
+      ASSERT_OK_AND_ASSIGN(auto got, ReadSampleTexts(file, ids, &cache));
+      ASSERT_EQ(got, Select(texts, ids)) << b;
+    }
+  }
+  // A file changed since it was cached is an error, not a stale read.
+  WriteFile(dir_.Join("plain.jsonl"), data + "{\"text\": \"late\"}\n");
+  EXPECT_STATUS(ReadSampleTexts(files[0], {1}, &cache), StatusCode::kFailedPrecondition,
+                "changed since registration");
+}
+
 TEST_F(SampleReaderTest, SeveralTextFieldsNestedPointersAndEscapes) {
   WriteFile(dir_.Join("a.jsonl"),
             "{\"meta\": {\"a/b\": \"title 0\", \"t~\": \"x\"}, \"body\": [\"b0\", \"b1\"]}\n"
