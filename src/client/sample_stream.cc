@@ -1,6 +1,7 @@
 #include "client/sample_stream.h"
 
 #include <chrono>
+#include <future>
 
 #include "base/macros.h"
 #include "base/strings.h"
@@ -108,6 +109,12 @@ SampleStream::~SampleStream() {
 }
 
 Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
+  MIXTERA_ASSIGN_OR_RETURN(std::optional<ReadChunk> read, Read(t));
+  if (!read) return std::unique_ptr<LoadedChunk>();
+  return Finish(std::move(*read));
+}
+
+Result<std::optional<SampleStream::ReadChunk>> SampleStream::Read(int64_t t) const {
   const chunk::Topology& topo = job_->definition().topology;
   const int64_t k =
       chunk::ConsumerChunk(topo.dp_groups, options_.dp_group, topo.num_workers, options_.worker, t);
@@ -118,11 +125,19 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
     // A dynamic mixture has not decided this chunk yet: ask again shortly.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (reply.status == chunk::ChunkStatus::kEnd) return std::unique_ptr<LoadedChunk>();
-  const chunk::ChunkDescriptor& desc = reply.chunk;
+  if (reply.status == chunk::ChunkStatus::kEnd) return std::optional<ReadChunk>();
   const bool records = options_.mode == StreamMode::kDict;
-  MIXTERA_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> texts,
-                           ReadChunkTexts(job_->definition(), desc, records, reader_cache_.get()));
+  MIXTERA_ASSIGN_OR_RETURN(
+      std::vector<std::vector<std::string>> texts,
+      ReadChunkTexts(job_->definition(), reply.chunk, records, reader_cache_.get()));
+  return std::optional<ReadChunk>(ReadChunk{t, k, std::move(reply.chunk), std::move(texts)});
+}
+
+Result<std::unique_ptr<LoadedChunk>> SampleStream::Finish(ReadChunk read) const {
+  const int64_t t = read.position, k = read.chunk_index;
+  const chunk::ChunkDescriptor& desc = read.desc;
+  std::vector<std::vector<std::string>>& texts = read.texts;
+  const bool records = options_.mode == StreamMode::kDict;
   auto loaded = std::make_unique<LoadedChunk>();
   loaded->chunk_index = k;
   loaded->position = t;
@@ -224,16 +239,42 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
 }
 
 void SampleStream::Prefetch() {
+  // In token mode the next chunk is read on another thread while this one is tokenized, so
+  // reading overlaps tokenizing. The reads run one after another (the reader cache is used
+  // by one thread at a time).
+  const bool overlap = options_.mode == StreamMode::kTokens;
+  std::future<Result<std::optional<ReadChunk>>> next_read;
+  auto start_read = [this](int64_t t) {
+    return std::async(std::launch::async, [this, t] { return Read(t); });
+  };
+  if (overlap) next_read = start_read(next_);
   for (int64_t t = next_;; ++t) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] {
         return stop_ || static_cast<int64_t>(ready_.size()) < options_.prefetch_chunks;
       });
-      if (stop_) return;
+      if (stop_) {
+        if (next_read.valid()) next_read.wait();
+        return;
+      }
     }
-    Result<std::unique_ptr<LoadedChunk>> loaded = Load(t);
+    Result<std::unique_ptr<LoadedChunk>> loaded = Status::Internal("unset");
+    if (overlap) {
+      Result<std::optional<ReadChunk>> read = next_read.get();
+      if (!read.ok()) {
+        loaded = read.status();
+      } else if (!*read) {
+        loaded = std::unique_ptr<LoadedChunk>();
+      } else {
+        next_read = start_read(t + 1);
+        loaded = Finish(std::move(**read));
+      }
+    } else {
+      loaded = Load(t);
+    }
     const bool last = !loaded.ok() || *loaded == nullptr;
+    if (last && next_read.valid()) next_read.wait();
     {
       std::lock_guard<std::mutex> lock(mu_);
       ready_.push_back(std::move(loaded));

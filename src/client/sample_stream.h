@@ -96,8 +96,20 @@ class SampleStream {
   SampleStream(std::shared_ptr<const chunk::Job> job, StreamOptions options,
                std::shared_ptr<const tokenize::Tokenizer> tokenizer);
 
-  // Loads the consumer's chunk number t: nullptr when the job has ended.
+  // A chunk's descriptor and samples, read but not yet ordered or tokenized.
+  struct ReadChunk {
+    int64_t position = 0;
+    int64_t chunk_index = 0;
+    chunk::ChunkDescriptor desc;
+    std::vector<std::vector<std::string>> texts;  // per key part, in range order
+  };
+  // Loads the consumer's chunk number t (Read, then Finish): nullptr when the job has ended.
   Result<std::unique_ptr<LoadedChunk>> Load(int64_t t) const;
+  // Reads chunk t's samples; nullopt when the job has ended. Uses the reader cache: one
+  // call at a time.
+  Result<std::optional<ReadChunk>> Read(int64_t t) const;
+  // Orders (and in token mode tokenizes and packs) a read chunk.
+  Result<std::unique_ptr<LoadedChunk>> Finish(ReadChunk read) const;
   void Prefetch();
 
   std::shared_ptr<const chunk::Job> job_;

@@ -1,6 +1,7 @@
 #include "client/token_packer.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "client/chunk_order.h"
 
@@ -25,6 +26,10 @@ PackedWindows PackWindows(const std::vector<std::vector<std::vector<int32_t>>>& 
   std::vector<int64_t> counts(docs.size(), 0);
   for (size_t k = 0; k < docs.size(); ++k) {
     KeyWindows& kw = per_key[k];
+    size_t total = 0;
+    for (const std::vector<int32_t>& doc : docs[k]) total += doc.size() + 2;
+    kw.stream.reserve(total);
+    kw.starts.reserve(docs[k].size());
     for (size_t d = 0; d < docs[k].size(); ++d) {
       const std::vector<int32_t>& doc = docs[k][d];
       const bool cont = continued != nullptr && (*continued)[k][d] != 0;
@@ -41,15 +46,16 @@ PackedWindows PackWindows(const std::vector<std::vector<std::vector<int32_t>>>& 
   }
 
   const std::vector<int32_t> order = SmoothRoundRobin(counts);
-  out.tokens.reserve(order.size() * length);
+  out.tokens.resize(order.size() * static_cast<size_t>(length));
   out.key_ids.reserve(order.size());
   if (options.document_starts) out.doc_start_begin.push_back(0);
   std::vector<int64_t> next_window(docs.size(), 0);
+  int32_t* dst = out.tokens.data();
   for (int32_t k : order) {
     const KeyWindows& kw = per_key[k];
     const int64_t begin = next_window[k]++ * stride;
-    out.tokens.insert(out.tokens.end(), kw.stream.begin() + begin,
-                      kw.stream.begin() + begin + length);
+    std::memcpy(dst, kw.stream.data() + begin, static_cast<size_t>(length) * sizeof(int32_t));
+    dst += length;
     out.key_ids.push_back(key_ids[k]);
     if (options.document_starts) {
       auto it = std::lower_bound(kw.starts.begin(), kw.starts.end(), begin);

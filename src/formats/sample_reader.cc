@@ -235,6 +235,13 @@ struct FileReadState {
   int64_t mtime_ns = 0;
   std::unique_ptr<OffsetsReader> offsets;
   std::unique_ptr<RangeReader> reader;
+  std::string buffer;  // the span buffer, kept to avoid reallocating and zero-filling it
+
+  // Frees a buffer that grew past what a cache should hold per file.
+  void TrimBuffer() {
+    if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
+  }
+  static constexpr size_t kKeptBufferBytes = size_t{4} << 20;
 };
 
 struct ReaderCache::Impl {
@@ -261,7 +268,7 @@ Result<FileReadState*> GetReadState(const SampleFile& file, ReaderCache* cache,
       }
     }
   }
-  FileReadState state{file.path, file.size_bytes, file.mtime_ns, nullptr, nullptr};
+  FileReadState state{file.path, file.size_bytes, file.mtime_ns, nullptr, nullptr, {}};
   MIXTERA_ASSIGN_OR_RETURN(state.offsets, OffsetsReader::Open(OffsetsFilePath(file)));
   MIXTERA_ASSIGN_OR_RETURN(state.reader, OpenRangeReader(file));
   if (cache == nullptr) {
@@ -496,8 +503,8 @@ Result<std::vector<std::string>> ReadJsonl(const SampleFile& file,
   MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted,
                            LookUpExtents(file, state->offsets.get(), sample_ids));
   RangeReader* reader = state->reader.get();
+  std::string& buf = state->buffer;
   simdjson::dom::parser parser;
-  std::string buf;
   for (const Span& span : MakeSpans(wanted)) {
     MIXTERA_RETURN_IF_ERROR(
         reader->Read(span.begin, span.end - span.begin, simdjson::SIMDJSON_PADDING, &buf));
@@ -509,6 +516,7 @@ Result<std::vector<std::string>> ReadJsonl(const SampleFile& file,
           JsonlText(file, w.sample_id, line, pointers, records, &parser, &texts[w.index]));
     }
   }
+  state->TrimBuffer();
   return texts;
 }
 
@@ -559,10 +567,10 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
   MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted,
                            LookUpExtents(file, state->offsets.get(), sample_ids));
   RangeReader* reader = state->reader.get();
+  std::string& buf = state->buffer;
   const std::set<std::string> load =
       records ? std::set<std::string>{"*"}
               : std::set<std::string>(file.text_fields.begin(), file.text_fields.end());
-  std::string buf;
   for (const Span& span : MakeSpans(wanted)) {
     // A span starts at a member header (block-aligned) and ends at the end of a member's data;
     // zero padding to the next block boundary lets the scanner end cleanly there.
@@ -596,7 +604,14 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
                                                 file.text_fields[f], "' is missing"));
         }
         if (f > 0) text.append(kTextFieldSeparator);
-        text.append(member->data);
+        if (file.text_fields.size() == 1) {
+          // The member's bytes become the text without another copy.
+          for (TarMember& m : sample->members) {
+            if (&m == member) text = std::move(m.data);
+          }
+        } else {
+          text.append(member->data);
+        }
       }
       ++next;
     }
@@ -607,6 +622,7 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
                                        "; the offsets do not match the archive"));
     }
   }
+  state->TrimBuffer();
   return texts;
 }
 
