@@ -29,6 +29,7 @@ bench: build
 	$(PYTHON) bench/ingest/run.py --build $(BUILD_DIR)
 	$(PYTHON) bench/index/run.py --build $(BUILD_DIR)
 	$(PYTHON) bench/tokenize/run.py --build $(BUILD_DIR)
+	$(PYTHON) bench/client/run.py --build $(BUILD_DIR)
 
 demo: build
 	$(PYTHON) tools/demo.py --build $(BUILD_DIR)
