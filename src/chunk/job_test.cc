@@ -440,9 +440,13 @@ TEST(Job, ExactTokensRandomAccessAndSaveOpenRoundTrip) {
       const auto& b = sequential[k].keys[p];
       ASSERT_EQ(a.num_tokens, b.num_tokens);
       ASSERT_EQ(a.head.has_value(), b.head.has_value());
-      if (a.head) ASSERT_EQ(a.head->tokens, b.head->tokens);
+      if (a.head) {
+        ASSERT_EQ(a.head->tokens, b.head->tokens);
+      }
       ASSERT_EQ(a.tail.has_value(), b.tail.has_value());
-      if (a.tail) ASSERT_EQ(a.tail->tokens, b.tail->tokens);
+      if (a.tail) {
+        ASSERT_EQ(a.tail->tokens, b.tail->tokens);
+      }
     }
   }
   // A token counts file that does not fit its data file is an error naming it.
