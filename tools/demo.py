@@ -1,182 +1,480 @@
 #!/usr/bin/env python3
-"""`make demo`: the registration part of Mixtera's story on real files of this machine.
+"""`make demo`: Mixtera end to end on real files of this machine, in a few minutes on 2 cores.
 
-Builds a small multi-domain corpus from files every Debian machine has (C headers with their
-language, man pages with their natural language, licence texts), writes it as zstd-compressed
-JSONL and as a WebDataset tar, registers both with the `mixtera` CLI and through the Python
-API, and shows what the metadata store now knows. Queries, mixtures and streaming into a
-PyTorch training loop come with the next issues.
+ 1. builds a multi-domain corpus from files `make setup` guarantees (code with its
+    programming language, man pages with their natural language, prose, licences;
+    tools/demo/corpus.py) as zstd JSONL shards and a WebDataset tar;
+ 2. registers both (the `mixtera` CLI and the Python API);
+ 3. runs a query with a static token-level mixture (`unit: tokens`), token counts estimated;
+ 4. streams that job alone (read + tokenize + pack) and measures what each mixture key got;
+ 5. counts exact tokens (`mixtera count-tokens`) and executes the query again through
+    MixteraTorchDataset: the shares are now exact and no token is left over;
+ 6. trains a tiny PyTorch language model (tools/demo/tinylm.py) on packed windows streamed
+    by DataLoader workers, with held-out loss per mixture key;
+ 7. prints per mixture key the samples and tokens delivered vs the mixture, and tokens/s.
 
-Usage: /usr/bin/python3 tools/demo.py --build build [--out DIR]
+Usage: /usr/bin/python3 tools/demo.py --build build [--out DIR] [--quick] [--steps N]
+`--quick` (a small corpus, 40 steps, about 30 s) is for tests. Everything is written to OUT
+(default BUILD/demo), which is deleted first; nothing is fetched from the network.
 """
 
 import argparse
-import gzip
-import io
+import ctypes
 import json
+import math
 import os
+import shutil
 import subprocess
 import sys
-import tarfile
 import time
-from collections import Counter
 
-MAX_FILE_BYTES = 64 * 1024
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "demo"))
+import corpus  # noqa: E402  (tools/demo/corpus.py)
+
+GPT2 = os.path.join(ROOT, "third_party", "tokenizers", "gpt2.json")  # fetched by tools/setup.sh
+
+# The mixture: (label, key, weight). The weights are multiples of 0.05 and a chunk holds 320
+# windows, so every key's share of a chunk is a whole number of windows.
+MIXTURE = [
+    ("code: Python", {"domain": ["code"], "language": ["Python"]}, 0.25),
+    ("code: C, C++", {"domain": ["code"], "language": ["C", "C++"]}, 0.20),
+    ("man: en", {"domain": ["manpage"], "language": ["en"]}, 0.10),
+    ("man: de, fr", {"domain": ["manpage"], "language": ["de", "fr"]}, 0.15),
+    ("man: ja, pl, ru", {"domain": ["manpage"], "language": ["ja", "pl", "ru"]}, 0.10),
+    ("prose: en", {"domain": ["prose"]}, 0.15),
+    ("licences: en", {"domain": ["license"]}, 0.05),
+]
+WINDOWS_PER_CHUNK = 320
+# `split` is Mixtera's deterministic hash split (5% 'holdout'); `bytes` a numeric property.
+WHERE = "split == 'train' and bytes >= 256"
+WHERE_HOLDOUT = "split == 'holdout' and bytes >= 256"
 
 
-def read_text(path):
+def tune_cpu_runtime():
+    """Two settings that matter on a small, shared machine; call before torch is imported.
+
+    - OpenMP threads sleep instead of spinning while they wait (OMP_WAIT_POLICY=PASSIVE):
+      with 2 cores shared by the trainer and its DataLoader workers, spinning threads made
+      each step several times slower in our runs.
+    - glibc keeps freed blocks up to 32 MB instead of unmapping them: torch allocates fresh
+      activations and gradients every step, and each unmapped block costs page faults again
+      (~3,400 instead of ~10,000 faults per step here, 20-30% less CPU time per step).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
-        if path.endswith(".gz"):
-            raw = gzip.decompress(raw) if len(raw) <= MAX_FILE_BYTES else None
-        if raw is None or len(raw) > MAX_FILE_BYTES or not raw:
-            return None
-        return raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile):
-        return None
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 * 1024 * 1024)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 2**31 - 1)         # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
-def collect(limit_per_domain):
-    """Yields (text, properties) records from real files, deterministically."""
-    records = []
-    count = Counter()
-    for root, _, files in sorted(os.walk("/usr/include")):
-        for name in sorted(files):
-            if count["code"] >= limit_per_domain:
+def section(title):
+    print(f"\n== {title} ==", flush=True)
+
+
+def run(cmd):
+    print("$ " + " ".join(cmd).replace(ROOT + "/", ""), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def table(header, rows, align=None, groups=None):
+    """Prints rows (lists of str) under header, columns padded, the first left-aligned; groups
+    [(title, first column, number of columns)] are centred over their columns."""
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    align = align or ["<"] + [">"] * (len(header) - 1)
+    fmt = "  ".join(f"{{:{a}{w}}}" for a, w in zip(align, widths))
+    if groups:
+        line = ""
+        for title, first, n in groups:
+            start = sum(w + 2 for w in widths[:first])
+            span = sum(widths[first:first + n]) + 2 * (n - 1)
+            line = line.ljust(start) + title.center(span, "-")
+        print("  " + line)
+    print("  " + fmt.format(*header).rstrip())
+    for r in rows:
+        print("  " + fmt.format(*[str(x) for x in r]).rstrip())
+
+
+class Phases:
+    """Wall time per phase of the demo."""
+
+    def __init__(self):
+        self.t0 = time.perf_counter()
+        self.done = []
+
+    def lap(self, name):
+        now = time.perf_counter()
+        self.done.append((name, now - self.t0))
+        self.t0 = now
+
+
+# ---------------------------------------------------------------------------------------------
+# Mixtera calls
+
+def execution_args(mixtera, mixture, workers, seq):
+    """QueryExecutionArgs of a unit: tokens job that plans whole windows of seq + 1 tokens,
+    one EOS per document (the packing the trainer streams with)."""
+    return mixtera.QueryExecutionArgs(mixture=mixture, num_workers=workers, tokenizer=GPT2,
+                                      sequence_length=seq, eos=True)
+
+
+def streaming_args(mixtera, job, seq, worker=0, tokenizer=GPT2):
+    return mixtera.ResultStreamingArgs(job, worker_id=worker, mode="tokens", tokenizer=tokenizer,
+                                       sequence_length=seq, eos=True)
+
+
+def count_tokens(mixtera_bin, mx, datasets):
+    """The one step that makes `unit: tokens` exact: store every sample's GPT-2 token count."""
+    for name in datasets:
+        run([mixtera_bin, "count-tokens", mx, name, "--tokenizer", GPT2])
+
+
+def stream_whole_job(mixtera, client, job, seq, workers, num_keys, tokenizer):
+    """Streams every chunk of `job` in this process (each DataLoader worker's share in turn),
+    exactly as the workers will, and accounts per key id: windows, tokens left over in a
+    partial window (waste) and samples (from the chunk descriptors)."""
+    from mixtera.client import stream_job_chunks
+    windows = np.zeros(num_keys, dtype=np.int64)
+    wasted = np.zeros(num_keys, dtype=np.int64)
+    chunks = 0
+    t0 = time.perf_counter()
+    for w in range(max(1, workers)):
+        for chunk in stream_job_chunks(client.directory, streaming_args(mixtera, job, seq, w, tokenizer)):
+            chunks += 1
+            windows += np.bincount(chunk["key_ids"], minlength=num_keys)
+            for k, n in zip(chunk["part_key_ids"], chunk["wasted_tokens"]):
+                wasted[int(k)] += int(n)
+    seconds = time.perf_counter() - t0
+    # Samples: the distinct samples each key's chunk ranges name (with exact token counts a
+    # sample may be split across two chunks; it counts once).
+    samples = [set() for _ in range(num_keys)]
+    k = 0
+    while (c := client.get_chunk(job, k)) is not None:
+        for part in c["keys"]:
+            for r in part["ranges"]:
+                samples[part["key_id"]].update((r["file"], i) for i in range(r["begin"], r["end"]))
+        k += 1
+    tokens = windows * (seq + 1)
+    return {"job": job, "chunks": chunks, "windows": windows, "tokens": tokens, "seconds": seconds,
+            "wasted": wasted, "wasted_total": int(wasted.sum()),
+            "samples": np.array([len(s) for s in samples]),
+            "share": tokens / max(1, tokens.sum())}
+
+
+def describe_stream(acc, weights):
+    total = int(acc["tokens"].sum())
+    dev = np.max(np.abs(acc["share"] - np.array(weights)))
+    print(f"  job '{acc['job']}': {total:,} tokens in {int(acc['windows'].sum()):,} windows of {acc['chunks']} chunks "
+          f"in {acc['seconds']:.2f} s = {total / acc['seconds'] / 1e6:.2f} M tokens/s; "
+          f"{acc['wasted_total']:,} tokens ({100 * acc['wasted_total'] / max(1, total + acc['wasted_total']):.2f}%) "
+          f"left over in partial windows; largest deviation from the weights {100 * dev:.2f} percentage points")
+
+
+def describe_job(summary, labels):
+    print(f"    job '{summary['job_id']}': {summary['num_samples']:,} samples in {summary['num_components']} "
+          f"components, {summary['num_chunks']} chunks ({summary['end_reason']}); "
+          f"exact token counts: {summary['exact_tokens']}; per chunk: " +
+          ", ".join(f"{labels[k['key_id']]} {k['per_chunk']:,}" for k in summary["keys"]) +
+          f" {summary['plan_unit']}")
+
+
+def holdout_windows(mixtera, client, keys, seq, per_key, tokenizer):
+    """Up to `per_key` windows per mixture key (index into `keys`) from the held-out split,
+    which training never sees. The job mixes the held-out components in their natural
+    proportions; each component counts for the first mixture key it matches."""
+    job = "holdout"
+    mix = mixtera.InferringMixture(chunk_size=64 * (seq + 1), unit="tokens", strict=False,
+                                   group_by=["domain", "language"])
+    summary = client.execute_query(mixtera.Query.for_job(job).where(WHERE_HOLDOUT),
+                                   execution_args(mixtera, mix, 1, seq))
+    owner = {}  # the job's key id (a component) -> index of the mixture key it belongs to
+    for part in summary["keys"]:
+        for i, (_, key, _) in enumerate(keys):
+            if all(any(v in values for v in part["key"].get(p, [])) for p, values in key.items()):
+                owner[part["key_id"]] = i
                 break
-            ext = os.path.splitext(name)[1]
-            lang = {".h": "C", ".hpp": "C++", ".hh": "C++", ".tcc": "C++"}.get(ext)
-            text = read_text(os.path.join(root, name)) if lang else None
-            if text:
-                records.append({"text": text, "domain": "code", "language": lang, "source": "usr/include"})
-                count["code"] += 1
-    man_root = "/usr/share/man"
-    for entry in sorted(os.listdir(man_root)):
-        natural = "en" if entry.startswith("man") else entry
-        base = os.path.join(man_root, entry)
-        for root, _, files in sorted(os.walk(base)):
-            for name in sorted(files):
-                if count["man:" + natural] >= max(20, limit_per_domain // 10):
-                    break
-                text = read_text(os.path.join(root, name))
-                if text:
-                    records.append({"text": text, "domain": "manpage", "language": natural,
-                                    "source": "usr/share/man"})
-                    count["man:" + natural] += 1
-    lic_root = "/usr/share/common-licenses"
-    for name in sorted(os.listdir(lic_root)):
-        text = read_text(os.path.join(lic_root, name))
-        if text:
-            records.append({"text": text, "domain": "license", "language": "en", "source": name})
-    return records
+    got = {}
+    for _, key_id, window in client.stream_results(streaming_args(mixtera, job, seq, tokenizer=tokenizer)):
+        i = owner.get(key_id)
+        if i is not None and len(got.setdefault(i, [])) < per_key:
+            got[i].append(np.array(window))
+        if len(got) == len(keys) and all(len(v) >= per_key for v in got.values()):
+            break
+    return {i: np.stack(v) for i, v in sorted(got.items())}
 
+
+# ---------------------------------------------------------------------------------------------
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--out", default=None, help="work folder (default: BUILD/demo)")
-    ap.add_argument("--per-domain", type=int, default=1500)
+    ap.add_argument("--out", default=None, help="work folder, deleted first (default: BUILD/demo)")
+    ap.add_argument("--quick", action="store_true", help="small corpus, 40 steps (about 30 s; for tests)")
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default 300, --quick 40)")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seq", type=int, default=128, help="sequence length (a window holds seq + 1 tokens)")
+    ap.add_argument("--workers", type=int, default=2, help="DataLoader workers (= the job's num_workers)")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads")
+    ap.add_argument("--lr", type=float, default=1e-2)
+    ap.add_argument("--no-exact", action="store_true",
+                    help="skip count-tokens: train on the job with estimated token counts")
     args = ap.parse_args()
+    steps = args.steps or (40 if args.quick else 300)
+    scale = 0.15 if args.quick else 1.0
+    seq, batch = args.seq, args.batch
     build = os.path.abspath(args.build)
     out = os.path.abspath(args.out or os.path.join(build, "demo"))
     mixtera_bin = os.path.join(build, "bin", "mixtera")
+    for path, what in ((mixtera_bin, "the mixtera CLI (make build)"), (GPT2, "the GPT-2 tokenizer (make setup)"),
+                       (os.path.join(build, "python", "mixtera"), "the Python package (make build)")):
+        if not os.path.exists(path):
+            sys.exit(f"demo: {path} is missing: {what}")
     sys.path.insert(0, os.path.join(build, "python"))
+    tune_cpu_runtime()
     import mixtera  # noqa: E402
+    import torch  # noqa: E402
+    from mixtera.torch import MixteraTorchDataset  # noqa: E402
+    import tinylm  # noqa: E402  (tools/demo/tinylm.py)
 
-    print("== Mixtera demo: a real multi-domain corpus, registered, queried and mixed ==")
-    t0 = time.time()
-    records = collect(args.per_domain)
+    t_start = time.perf_counter()
+    phases = Phases()
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    print("Mixtera demo: real multi-domain corpus -> register -> query with a token-level mixture -> "
+          "packed windows -> a tiny PyTorch LM")
+
+    # 1. Corpus --------------------------------------------------------------------------------
+    section("1. A real multi-domain corpus from this machine's files")
+    shutil.rmtree(out, ignore_errors=True)
     data = os.path.join(out, "data")
-    subprocess.run(["rm", "-rf", out], check=True)
-    os.makedirs(os.path.join(data, "jsonl"))
-    shards = 4
-    for s in range(shards):
-        path = os.path.join(data, "jsonl", f"part-{s:02d}.jsonl")
-        with open(path, "w", encoding="utf-8") as f:
-            for r in records[s::shards]:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        subprocess.run(["zstd", "-q", "--rm", "-f", path], check=True)
-    with tarfile.open(os.path.join(data, "corpus.tar"), "w") as tar:
-        for i, r in enumerate(records):
-            for ext, payload in (("txt", r["text"].encode()),
-                                 ("json", json.dumps({k: v for k, v in r.items() if k != "text"}).encode())):
-                info = tarfile.TarInfo(f"{i:06d}.{ext}")
-                info.size = len(payload)
-                tar.addfile(info, io.BytesIO(payload))
-    size = sum(len(r["text"].encode()) for r in records)
-    print(f"corpus: {len(records)} documents, {size / 1e6:.1f} MB of real text from /usr/include, "
-          f"/usr/share/man and /usr/share/common-licenses ({time.time() - t0:.1f} s)")
+    records = corpus.collect(scale)
+    code_spec, docs_spec, by_kind = corpus.write(records, data)
+    table(["domain / language", "documents", "MB", "from"],
+          [[f"{d} / {l}", f"{n:,}", f"{b / 1e6:.1f}", s] for (d, l), (n, b, s) in sorted(by_kind.items())],
+          ["<", ">", ">", "<"])
+    print(f"  {len(records):,} documents, {sum(r['bytes'] for r in records) / 1e6:.1f} MB: code as 4 zstd JSONL "
+          f"shards (data/code/), the rest as a WebDataset tar (data/docs.tar: .txt text, .json properties)")
+    phases.lap("corpus")
 
-    spec = os.path.join(out, "web.yaml")
-    with open(spec, "w") as f:
-        f.write("name: debian_text\nformat: jsonl\npath: data/jsonl/*.jsonl.zst\ntext: text\n"
-                "properties:\n  domain: {type: enum, values: [code, manpage, license]}\n"
-                "  language: string\n  source: string\n")
+    # 2. Register ------------------------------------------------------------------------------
+    section("2. Register both datasets (metadata only: the files stay where they are)")
     mx = os.path.join(out, "mx")
-    print(f"\n$ mixtera register {mx} {spec}")
-    subprocess.run([mixtera_bin, "register", mx, spec], check=True)
-
+    spec_file = os.path.join(out, "code.json")
+    with open(spec_file, "w") as f:
+        json.dump(code_spec, f, indent=1)
+    run([mixtera_bin, "register", mx, spec_file])
     client = mixtera.MixteraClient.from_directory(mx)
-    print("\n>>> client.register_dataset('debian_wds', {...format: 'webdataset'...})")
-    report = client.register_dataset("debian_wds", {
-        "format": "webdataset", "path": os.path.join(data, "corpus.tar"), "text": "txt",
-        "properties": {"domain": {"type": "enum", "values": ["code", "manpage", "license"]},
-                       "language": "string"}})
-    print(f"registered {report['num_samples']} samples from {report['num_files']} tar file in "
-          f"{report['seconds']:.2f} s")
-    info = client.dataset_info("debian_text")
-    print(f">>> client.list_datasets() -> {client.list_datasets()}")
-    print(f">>> client.dataset_info('debian_text') -> {info['num_samples']} samples in {info['num_files']} "
-          f"files, properties {[(p['name'], p['type']) for p in info['properties']]}")
-    del client
+    print(">>> client = MixteraClient.from_directory(mx)")
+    print(">>> client.register_dataset('docs', {'format': 'webdataset', 'path': 'data/docs.tar', 'text': 'txt', "
+          "'properties': {'domain': {'type': 'enum', ...}, 'language': 'string', 'source': 'string', "
+          "'bytes': 'int'}})")
+    report = client.register_dataset("docs", docs_spec)
+    print(f"    {report['num_samples']:,} samples from {report['num_files']} tar file in {report['seconds']:.2f} s")
+    phases.lap("register")
 
-    print(f"\n$ mixtera datasets {mx}")
-    subprocess.run([mixtera_bin, "datasets", mx], check=True)
-    by = Counter((r["domain"], r["language"]) for r in records)
-    print("\nper (domain, language) in the corpus: " +
-          ", ".join(f"{d}/{l}: {n}" for (d, l), n in sorted(by.items(), key=lambda x: -x[1])[:8]) + ", ...")
+    # 3. Query + mixture -----------------------------------------------------------------------
+    section("3. A query with a static token-level mixture (token counts estimated)")
+    keys = [m for m in MIXTURE if any(all(r[p] in v for p, v in m[1].items()) for r in records)]
+    if len(keys) < len(MIXTURE):
+        total_w = sum(w for _, _, w in keys)
+        print(f"  note: no documents for {[m[0] for m in MIXTURE if m not in keys]} on this machine; "
+              "their weight is spread over the other keys")
+        keys = [(lab, k, w / total_w) for lab, k, w in keys]
+    labels = [lab for lab, _, _ in keys]
+    weights = [w for _, _, w in keys]
+    chunk_tokens = WINDOWS_PER_CHUNK * (seq + 1)
+    mixture = mixtera.StaticMixture(chunk_size=chunk_tokens, unit="tokens", strict=True, seed=7, shuffle_block=4,
+                                    mixture={mixtera.MixtureKey(k): w for _, k, w in keys})
+    print(f">>> q = Query.for_job('estimated').where(\"{WHERE}\")")
+    print(f">>> mix = StaticMixture(chunk_size={chunk_tokens}, unit='tokens', strict=True, seed=7, shuffle_block=4, "
+          f"mixture={{   # {WINDOWS_PER_CHUNK} windows of {seq}+1 tokens")
+    for _, k, w in keys:
+        print(f"        MixtureKey({k}): {w:.2f},")
+    print("    })")
+    print(f">>> client.execute_query(q, QueryExecutionArgs(mixture=mix, num_workers={args.workers}, "
+          f"tokenizer='gpt2.json', sequence_length={seq}, eos=True))")
+    tokenizer = mixtera.Tokenizer.from_file(GPT2)
+    summary = client.execute_query(mixtera.Query.for_job("estimated").where(WHERE),
+                                   execution_args(mixtera, mixture, args.workers, seq))
+    describe_job(summary, labels)
+    phases.lap("execute 'estimated'")
 
-    print("\n== A query with a static mixture: 50% code, 30% man pages, 20% licences ==")
-    mix = os.path.join(out, "mix.yaml")
-    with open(mix, "w") as f:
-        f.write("type: static\nchunk_size: 256\nstrict: false\nseed: 7\nshuffle: {block: 8}\n"
-                "weights:\n"
-                "  - {key: {domain: [code]}, weight: 0.5}\n"
-                "  - {key: {domain: [manpage]}, weight: 0.3}\n"
-                "  - {key: {domain: [license]}, weight: 0.2, repeat: 3}\n")
-    where = "dataset == 'debian_text' and language != 'C++'"
-    print(f"$ mixtera query {mx} --where \"{where}\" --mixture {mix}")
-    subprocess.run([mixtera_bin, "query", mx, "--where", where, "--mixture", mix], check=True)
-    print(f"\n$ mixtera chunks {mx} --where ... --mixture {mix} --dp-groups 2 --dp-group 1 --limit 2")
-    subprocess.run([mixtera_bin, "chunks", mx, "--where", where, "--mixture", mix, "--dp-groups", "2",
-                    "--dp-group", "1", "--limit", "2"], check=True)
+    # 4. Data path alone -----------------------------------------------------------------------
+    section("4. Stream the whole job alone: read + tokenize + pack, as the DataLoader workers will")
+    acc_est = stream_whole_job(mixtera, client, "estimated", seq, args.workers, len(keys), tokenizer)
+    describe_stream(acc_est, weights)
+    phases.lap("stream 'estimated'")
 
-    client = mixtera.MixteraClient.from_directory(mx)
-    q = mixtera.Query.for_job("demo").where(where)
-    summary = client.execute_query(q, mixtera.QueryExecutionArgs(mixture=mix, dp_groups=2, num_workers=2))
-    print(f"\n>>> client.execute_query(Query.for_job('demo').where(...), QueryExecutionArgs(mixture=..., "
-          f"dp_groups=2, num_workers=2))\n    -> {summary['num_samples']} samples, {summary['num_chunks']} chunks, "
-          f"per chunk: " + ", ".join(f"{list(k['key'].values())[0][0]} {k['per_chunk']}" for k in summary["keys"]))
-    # Drain the job by random access and compare what each domain got with the mixture.
-    delivered = Counter()
-    k = 0
-    while True:
-        chunk = client.get_chunk("demo", k)
-        if chunk is None:
+    # 5. Exact counts --------------------------------------------------------------------------
+    section("5. Exact token counts: one step before execute_query")
+    exact = not args.no_exact
+    query_args = execution_args(mixtera, mixture, args.workers, seq)
+    acc_exact = None
+    if exact:
+        train_job = "exact"
+        del client  # the CLI opens the metadata store: one process at a time
+        count_tokens(mixtera_bin, mx, ["code", "docs"])
+        phases.lap("count-tokens")
+        client = mixtera.MixteraClient.from_directory(mx)
+        print(f">>> ds = MixteraTorchDataset(client, Query.for_job('{train_job}').where(...), "
+              f"QueryExecutionArgs(<as above>), ResultStreamingArgs('{train_job}', mode='tokens', "
+              f"tokenizer='gpt2.json', sequence_length={seq}, eos=True), return_key_id=True)")
+        dataset = MixteraTorchDataset(client, mixtera.Query.for_job(train_job).where(WHERE), query_args,
+                                      streaming_args(mixtera, train_job, seq), return_key_id=True)
+        describe_job(client.job_summary(train_job), labels)
+        acc_exact = stream_whole_job(mixtera, client, train_job, seq, args.workers, len(keys), tokenizer)
+        describe_stream(acc_exact, weights)
+        phases.lap("execute + stream 'exact'")
+    else:
+        train_job = "estimated"
+        print("  skipped (--no-exact): training streams job 'estimated'")
+        dataset = MixteraTorchDataset(client, mixtera.Query.for_job(train_job).where(WHERE), query_args,
+                                      streaming_args(mixtera, train_job, seq), return_key_id=True,
+                                      execute_query=False)
+
+    # 6. Train ---------------------------------------------------------------------------------
+    section(f"6. Train a tiny LM on job '{train_job}' for {steps} steps")
+    per_key_eval = 4 if args.quick else 8
+    heldout = holdout_windows(mixtera, client, keys, seq, per_key_eval, tokenizer)
+    heldout = {k: torch.from_numpy(v) for k, v in heldout.items()}
+    phases.lap("held-out windows")
+    model = tinylm.TinyLM(tokenizer.vocab_size, seq)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    warmup = max(1, steps // 10)  # linear warm-up, then cosine decay to 0
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    blas = tinylm.blas_library()
+    print(f"  model: {tinylm.num_parameters(model) / 1e6:.2f} M parameters (2 transformer layers, d_model 64, "
+          f"adaptive softmax over all {tokenizer.vocab_size:,} GPT-2 ids); batch {batch} x {seq} tokens; AdamW, "
+          f"peak lr {args.lr:g}; {args.threads} torch threads; BLAS: {blas or 'unknown'}")
+    if blas and not any(fast in blas for fast in ("openblas", "blis", "mkl")):
+        print("  note: torch runs on Debian's reference BLAS (libblas3, not multithreaded); with "
+              "libopenblas0-pthread installed the matrix products are several times faster")
+    print(f">>> loader = DataLoader(ds, batch_size={batch}, num_workers={args.workers})")
+    print(f">>> for key_ids, windows in loader: loss = model(windows)...   (train loss: mean of the last "
+          f"{max(5, steps // 12)} steps; held-out loss: {sum(len(v) for v in heldout.values())} windows of "
+          f"\"{WHERE_HOLDOUT}\", in nats per token)")
+    def heldout_loss():
+        return {k: model.eval_loss(v) for k, v in heldout.items()}
+
+    heldout_before = heldout_loss()
+    print(f"  step    0                     held-out loss {np.mean(list(heldout_before.values())):6.3f}  "
+          f"(uniform over the vocabulary: {tinylm.uniform_loss(tokenizer.vocab_size):.3f})")
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch, num_workers=args.workers,
+                                         multiprocessing_context="fork" if args.workers > 0 else None)
+    trained = np.zeros(len(keys), dtype=np.int64)
+    wait = first_wait = eval_seconds = 0.0
+    log_every = max(5, steps // 12)
+    losses = []
+    steps_done = 0
+    held = heldout_before
+    t_train = time.perf_counter()
+    it = iter(loader)
+    for step in range(1, steps + 1):
+        t0 = time.perf_counter()
+        try:
+            key_ids, windows = next(it)
+        except StopIteration:
+            print(f"  the job ran out after {steps_done} steps")
             break
-        for part in chunk["keys"]:
-            delivered[list(part["key"].values())[0][0]] += part["num_samples"]
-        k += 1
-    total = sum(delivered.values())
-    print(f"drained {k} chunks by random access: " + ", ".join(
-        f"{d} {n} ({100 * n / total:.1f}%)" for d, n in sorted(delivered.items())))
-    print(f"the job lives in {client.directory}/jobs/demo/ (job.json, index.bin): workers open it "
-          "without the metadata store")
-    del client
+        waited = time.perf_counter() - t0
+        if step == 1:
+            first_wait = waited  # worker start-up: fork, tokenizer load, first chunk
+        else:
+            wait += waited
+        trained += np.bincount(key_ids.numpy(), minlength=len(keys))
+        loss = model.loss(windows)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        steps_done = step
+        if step % log_every == 0 or step == steps:
+            t_eval = time.perf_counter()
+            held = heldout_loss()
+            eval_seconds += time.perf_counter() - t_eval
+            print(f"  step {step:4d}  train loss {np.mean(losses[-log_every:]):6.3f}  held-out loss "
+                  f"{np.mean(list(held.values())):6.3f}  ({time.perf_counter() - t_train - eval_seconds:5.1f} s)",
+                  flush=True)
+    train_seconds = time.perf_counter() - t_train - eval_seconds
+    del it, loader
+    heldout_after = held
+    phases.lap("train")
 
-    print("\nComing next: native tokenizers, token-unit mixtures, and streaming packed token "
-          "windows into a PyTorch training loop (`make demo` will train a tiny model on this corpus).")
+    # 7. Report --------------------------------------------------------------------------------
+    section("7. Delivered vs the mixture")
+    jobs = [a for a in (acc_exact, acc_est) if a is not None]
+    header = ["mixture key", "weight"]
+    groups = []
+    for a in jobs:
+        groups.append((f" job '{a['job']}' ", len(header), 4))
+        header += ["samples", "tokens", "share", "dev (pp)"]
+    rows = []
+    for i, lab in enumerate(labels):
+        row = [lab, f"{weights[i]:.2f}"]
+        for a in jobs:
+            row += [f"{a['samples'][i]:,}", f"{a['tokens'][i]:,}", f"{100 * a['share'][i]:.2f}%",
+                    f"{100 * (a['share'][i] - weights[i]):+.2f}"]
+        rows.append(row)
+    row = ["total", "1.00"]
+    for a in jobs:
+        row += [f"{int(a['samples'].sum()):,}", f"{int(a['tokens'].sum()):,}", "", ""]
+    rows.append(row)
+    print(f"  every chunk of the job{'s' if len(jobs) > 1 else ''}, streamed alone (tokens: in windows of "
+          f"{seq}+1; samples: distinct samples the chunks name):")
+    table(header, rows, groups=groups)
+    for a in jobs:
+        print(f"  '{a['job']}': {a['wasted_total']:,} tokens left over in partial windows (not delivered)")
+
+    total_w = int(trained.sum())
+    rows = []
+    for i, lab in enumerate(labels):
+        share = trained[i] / max(1, total_w)
+        rows.append([lab, f"{weights[i]:.2f}", f"{trained[i]:,}", f"{trained[i] * (seq + 1):,}", f"{100 * share:.2f}%",
+                     f"{100 * (share - weights[i]):+.2f}",
+                     f"{heldout_before[i]:.2f} -> {heldout_after[i]:.2f}" if i in heldout else "(no held-out data)"])
+    rows.append(["total", "1.00", f"{total_w:,}", f"{total_w * (seq + 1):,}", "", "", ""])
+    source = (f"{args.workers} DataLoader worker{'s' if args.workers > 1 else ''}" if args.workers
+              else "the DataLoader's main process")
+    print(f"\n  what the model trained on ({steps_done} steps x {batch} windows from {source}), and held-out "
+          f"loss per key (nats/token):")
+    table(["mixture key", "weight", "windows", "tokens", "share", "dev (pp)", "held-out loss"], rows)
+
+    section("Throughput (2 cores shared by everything)" if os.cpu_count() == 2 else "Throughput")
+    print("  data path alone: " + ", ".join(f"'{a['job']}' {a['tokens'].sum() / a['seconds'] / 1e6:.2f} M tokens/s"
+                                            for a in reversed(jobs)) +
+          " (read + decompress + GPT-2 tokenize + pack on the client's C++ threads, one process)")
+    trained_tokens = steps_done * batch * (seq + 1)
+    print(f"  training: {trained_tokens:,} tokens in {train_seconds:.1f} s = {trained_tokens / train_seconds:,.0f} "
+          f"tokens/s ({train_seconds / max(1, steps_done):.2f} s per step; held-out evaluations excluded)")
+    print(f"  waiting for data: {first_wait:.2f} s for the first batch (worker start-up), then {wait:.2f} s over "
+          f"the other {max(0, steps_done - 1)} steps ({100 * wait / train_seconds:.1f}% of training time)")
+    print("  wall time per phase: " + ", ".join(f"{n} {s:.1f} s" for n, s in phases.done))
+    # The numbers above as JSON, for tests and for comparing runs.
+    with open(os.path.join(out, "report.json"), "w") as f:
+        json.dump({
+            "keys": [{"label": lab, "key": k, "weight": w} for lab, k, w in keys],
+            "jobs": {a["job"]: {"samples": a["samples"].tolist(), "tokens": a["tokens"].tolist(),
+                                "share": a["share"].tolist(), "wasted_tokens": a["wasted_total"],
+                                "chunks": a["chunks"], "tokens_per_s": a["tokens"].sum() / a["seconds"]}
+                     for a in jobs},
+            "train": {"job": train_job, "steps": steps_done, "batch": batch, "sequence_length": seq,
+                      "windows": trained.tolist(), "losses": losses, "seconds": train_seconds,
+                      "tokens_per_s": trained_tokens / train_seconds, "first_batch_wait_s": first_wait,
+                      "data_wait_s": wait,
+                      "heldout_before": {labels[k]: v for k, v in heldout_before.items()},
+                      "heldout_after": {labels[k]: v for k, v in heldout_after.items()}},
+            "phases": dict(phases.done), "total_s": time.perf_counter() - t_start,
+        }, f, indent=1)
+    print(f"  total {time.perf_counter() - t_start:.0f} s; the corpus, the Mixtera directory and its jobs are in {out}")
+
 
 if __name__ == "__main__":
     main()

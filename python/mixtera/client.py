@@ -16,11 +16,35 @@ class MixteraClient:
     """A client of one Mixtera directory (local mode).
 
     Use :meth:`from_directory`; the directory and its metadata store are created when missing.
-    Only one process may open a directory at a time. Not thread-safe.
+    Only one process may open a directory at a time (the store is locked until :meth:`close`,
+    or the end of a ``with`` block). Not thread-safe.
     """
 
     def __init__(self, engine: "_mixtera.Engine") -> None:
-        self._engine = engine
+        self._native: Optional["_mixtera.Engine"] = engine
+        self._directory = engine.directory
+
+    @property
+    def _engine(self) -> "_mixtera.Engine":
+        if self._native is None:
+            from .errors import FailedPreconditionError
+            raise FailedPreconditionError(f"this MixteraClient of {self._directory} is closed")
+        return self._native
+
+    def close(self) -> None:
+        """Releases the metadata store and its lock (so the CLI or another process can open
+        the directory). Streaming a materialized job still works afterwards
+        (``mixtera.client.stream_job_chunks``); other calls raise FailedPreconditionError.
+        Closing twice is a no-op."""
+        if self._native is not None:
+            self._native.close()
+            self._native = None
+
+    def __enter__(self) -> "MixteraClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     @staticmethod
     def from_directory(directory: Union[str, "os.PathLike[str]"]) -> "MixteraClient":
@@ -29,7 +53,7 @@ class MixteraClient:
 
     @property
     def directory(self) -> str:
-        return self._engine.directory
+        return self._directory
 
     def register_dataset(
         self,

@@ -180,10 +180,20 @@ class PyEngine {
     return engine::JobSummaryJson(*FindJob(job_id));
   }
 
-  std::string dir() const { return engine_->dir(); }
+  const std::string& dir() const { return dir_; }
+
+  // Releases the metadata store (and its file lock) and the open jobs; the Python client
+  // refuses further calls.
+  void Close() {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.clear();
+    engine_.reset();
+  }
 
  private:
-  explicit PyEngine(std::unique_ptr<engine::Engine> e) : engine_(std::move(e)) {}
+  explicit PyEngine(std::unique_ptr<engine::Engine> e)
+      : engine_(std::move(e)), dir_(engine_->dir()) {}
 
   // Runs `fn` without the GIL and returns its value or raises.
   template <typename Fn>
@@ -218,7 +228,8 @@ class PyEngine {
   }
 
   std::map<std::string, std::unique_ptr<chunk::Job>> jobs_;
-  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::Engine> engine_;  // null after Close()
+  std::string dir_;
   // The engine is not thread-safe: calls from several Python threads take turns.
   std::mutex mu_;
 };
@@ -245,6 +256,7 @@ PYBIND11_MODULE(_mixtera, m) {
            py::arg("threads") = 0)
       .def("get_chunk_json", &PyEngine::GetChunkJson, py::arg("job_id"), py::arg("index"))
       .def("job_summary_json", &PyEngine::JobSummary, py::arg("job_id"))
+      .def("close", &PyEngine::Close)
       .def_property_readonly("directory", &PyEngine::dir);
   m.def(
       "canonical_where",

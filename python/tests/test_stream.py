@@ -222,3 +222,18 @@ def test_a_changed_data_file_is_an_error_naming_it(tmp_path):
         f.write(json.dumps({"text": "late", "g": "a"}) + "\n")
     with pytest.raises(MixteraError, match="d.jsonl.*changed since registration"):
         list(client.stream_results(ResultStreamingArgs(job)))
+
+
+def test_close_releases_the_store_for_the_cli(tmp_path, mixtera_bin):
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"text": f"sample {i}"}) + "\n" for i in range(5)))
+    with MixteraClient.from_directory(tmp_path / "mx") as client:
+        client.register_dataset("d", {"name": "d", "format": "jsonl", "path": str(data), "text": "text"})
+        locked = subprocess.run([mixtera_bin, "datasets", str(tmp_path / "mx"), "--json"], capture_output=True, text=True)
+        assert locked.returncode != 0 and "lock" in locked.stderr.lower()
+    out = subprocess.run([mixtera_bin, "datasets", str(tmp_path / "mx"), "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert [d["name"] for d in json.loads(out.stdout)] == ["d"]
+    with pytest.raises(FailedPreconditionError, match="is closed"):
+        client.list_datasets()
+    client.close()  # twice is fine

@@ -86,16 +86,18 @@ int64_t KeyTokenIndex::PositionOfToken(const KeyStream& stream, const index::Chu
       static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin()) - 1;
   const int64_t base = epoch * epoch_size_;
   const int64_t block_begin = static_cast<int64_t>(j) * kCheckpointSamples;
-  // Smallest o in [block_begin, block_end) with tokens before o + 1 > u.
+  // Smallest o in [block_begin, block_end) with tokens before o + 1 > u. `before_lo` is the
+  // tokens before position lo, so each step sums only [lo, mid + 1): about one block in all.
   int64_t lo = block_begin, hi = std::min(epoch_size_, block_begin + kCheckpointSamples) - 1;
+  int64_t before_lo = cum[j];
   std::vector<index::SampleRange> scratch;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
-    const int64_t before_next =
-        cum[j] + SpanTokens(stream, index, counter, base + block_begin, base + mid + 1, &scratch);
-    if (before_next > u) {
+    const int64_t span = SpanTokens(stream, index, counter, base + lo, base + mid + 1, &scratch);
+    if (before_lo + span > u) {
       hi = mid;
     } else {
+      before_lo += span;
       lo = mid + 1;
     }
   }
