@@ -317,7 +317,7 @@ def main():
     acc_exact = None
     if exact:
         train_job = "exact"
-        del client  # the CLI opens the metadata store: one process at a time
+        client.close()  # the CLI opens the metadata store: one process at a time
         count_tokens(mixtera_bin, mx, ["code", "docs"])
         phases.lap("count-tokens")
         client = mixtera.MixteraClient.from_directory(mx)
