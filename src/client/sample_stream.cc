@@ -37,6 +37,22 @@ PartSplits FindSplits(const chunk::ChunkKeyPart& part) {
 
 }  // namespace
 
+bool SplitDocCache::Find(const Key& key, std::vector<int32_t>* ids) {
+  for (auto it = docs_.begin(); it != docs_.end(); ++it) {
+    if (it->first == key) {
+      *ids = it->second;
+      docs_.splice(docs_.begin(), docs_, it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void SplitDocCache::Insert(const Key& key, const std::vector<int32_t>& ids) {
+  docs_.emplace_front(key, ids);
+  if (docs_.size() > kMaxDocuments) docs_.pop_back();
+}
+
 SampleStream::SampleStream(std::shared_ptr<const chunk::Job> job, StreamOptions options,
                            std::shared_ptr<const tokenize::Tokenizer> tokenizer)
     : job_(std::move(job)), options_(std::move(options)), tokenizer_(std::move(tokenizer)) {
@@ -179,18 +195,43 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::Finish(ReadChunk read) const 
     }
     return loaded;
   }
-  // Token mode: tokenize all texts of the chunk in one batch, then pack per key.
+  // Token mode: tokenize all texts of the chunk in one batch, then pack per key. A document
+  // cut by chunk boundaries (exact counts) is tokenized once per stream while it stays in
+  // the small cache of split documents, not again in every chunk that holds a part of it.
+  std::vector<std::vector<std::vector<int32_t>>> docs(texts.size());
   std::vector<std::string> flat;
-  for (auto& t_part : texts) {
-    for (auto& text : t_part) flat.push_back(std::move(text));
+  std::vector<std::pair<size_t, size_t>> where;  // (part, document) of each flat text
+  auto split_doc = [&](size_t p, size_t d) -> std::optional<SplitDocCache::Key> {
+    if (static_cast<int64_t>(d) == splits[p].head) {
+      return SplitDocCache::Key{desc.keys[p].head->file_index, desc.keys[p].head->sample};
+    }
+    if (static_cast<int64_t>(d) == splits[p].tail) {
+      return SplitDocCache::Key{desc.keys[p].tail->file_index, desc.keys[p].tail->sample};
+    }
+    return std::nullopt;
+  };
+  for (size_t p = 0; p < texts.size(); ++p) {
+    docs[p].resize(texts[p].size());
+    for (size_t d = 0; d < texts[p].size(); ++d) {
+      if (exact) {
+        const std::optional<SplitDocCache::Key> key = split_doc(p, d);
+        if (key && split_docs_.Find(*key, &docs[p][d])) continue;
+      }
+      flat.push_back(std::move(texts[p][d]));
+      where.emplace_back(p, d);
+    }
   }
   Result<std::vector<std::vector<int32_t>>> ids =
       tokenizer_->EncodeBatch(flat, options_.tokenize_threads);
   if (!ids.ok()) return ids.status().WithContext(StrCat("chunk ", k));
-  std::vector<std::vector<std::vector<int32_t>>> docs(texts.size());
-  size_t i = 0;
-  for (size_t p = 0; p < texts.size(); ++p) {
-    for (size_t n = 0; n < texts[p].size(); ++n) docs[p].push_back(std::move((*ids)[i++]));
+  for (size_t i = 0; i < where.size(); ++i) {
+    const auto [p, d] = where[i];
+    docs[p][d] = std::move((*ids)[i]);
+    if (exact) {
+      if (const std::optional<SplitDocCache::Key> key = split_doc(p, d)) {
+        split_docs_.Insert(*key, docs[p][d]);
+      }
+    }
   }
   PackOptions pack{.sequence_length = options_.sequence_length,
                    .overlapping = options_.overlapping,

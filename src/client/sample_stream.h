@@ -18,11 +18,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "chunk/job.h"
@@ -76,6 +78,20 @@ struct LoadedChunk {
   PackedWindows windows;
 };
 
+// The token ids of the last few documents that chunk boundaries cut (exact token counts),
+// by (file index, sample id). Not thread-safe.
+class SplitDocCache {
+ public:
+  using Key = std::pair<uint32_t, uint32_t>;
+  static constexpr size_t kMaxDocuments = 16;
+  // Copies the cached ids of `key` into *ids; false when absent.
+  bool Find(const Key& key, std::vector<int32_t>* ids);
+  void Insert(const Key& key, const std::vector<int32_t>& ids);
+
+ private:
+  std::list<std::pair<Key, std::vector<int32_t>>> docs_;  // most recent first
+};
+
 class SampleStream {
  public:
   // Validates the options against the job's topology. `tokenizer` is required in kTokens
@@ -118,6 +134,8 @@ class SampleStream {
   // Used by Load only, which runs on one thread (the producer, or Next's caller without
   // prefetch): files' readers stay open from chunk to chunk.
   std::unique_ptr<formats::ReaderCache> reader_cache_ = std::make_unique<formats::ReaderCache>();
+  // Used by Finish only (one thread, like Load).
+  mutable SplitDocCache split_docs_;
   int64_t next_ = 0;  // the next t to hand out (no prefetch) or to load (prefetch)
 
   // Prefetch state, guarded by mu_.
