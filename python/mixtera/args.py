@@ -70,8 +70,11 @@ class ResultStreamingArgs:
     ``sequence_length + 1`` token ids (numpy int32 arrays), packed per key, with ``bos`` /
     ``eos`` per document (``True`` = the tokenizer's own token, an int = that id),
     ``overlapping`` windows sharing one token. ``sequence_length``, ``overlapping``,
-    ``bos`` and ``eos`` left at None take the job's (``QueryExecutionArgs``; none, False). ``tokenizer`` is a local tokenizer file or a
-    ``mixtera.Tokenizer`` (never a hub name). ``prefetch_chunks`` chunks are read and
+    ``bos`` and ``eos`` left at None take the job's (``QueryExecutionArgs``; none, False).
+    ``document_starts=True`` adds each window's document start offsets to the chunk dicts,
+    ``token_key_ids=True`` a per-token key id array (a window holds one key's tokens, so it is
+    the window's key id repeated; a zero-copy broadcast). ``tokenizer`` is a local tokenizer
+    file or a ``mixtera.Tokenizer`` (never a hub name). ``prefetch_chunks`` chunks are read and
     tokenized ahead on C++ threads. The original's ``chunk_reading_*`` names are accepted
     (``chunk_reading_mixture_type="token"`` selects token mode).
     """
@@ -80,6 +83,7 @@ class ResultStreamingArgs:
                  mode: str = "text", tokenizer: Any = None, sequence_length: Optional[int] = None,
                  bos: Any = None, eos: Any = None, overlapping: Optional[bool] = None,
                  prefetch_chunks: int = 2, document_starts: bool = False, tokenize_threads: int = 0,
+                 token_key_ids: bool = False,
                  **aliases: Any) -> None:
         self.job_id = job_id
         self.dp_group_id = dp_group_id
@@ -93,6 +97,7 @@ class ResultStreamingArgs:
         self.overlapping = overlapping
         self.prefetch_chunks = prefetch_chunks
         self.document_starts = document_starts
+        self.token_key_ids = token_key_ids
         self.tokenize_threads = tokenize_threads
         for name, value in aliases.items():
             if name == "chunk_reading_mixture_type":

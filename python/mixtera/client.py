@@ -250,10 +250,14 @@ def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 
         tokenizer._native if tokenizer is not None else None, sequence_length or 0,
         bool(overlapping), bos, eos, bool(args.document_starts), args.prefetch_chunks,
         args.tokenize_threads, int(start))
+    token_key_ids = args.mode == "tokens" and getattr(args, "token_key_ids", False)
     while True:
         chunk = stream.next_chunk()
         if chunk is None:
             return
+        if token_key_ids:
+            import numpy as np
+            chunk["token_key_ids"] = np.broadcast_to(chunk["key_ids"][:, None], chunk["windows"].shape)
         yield chunk
 
 

@@ -179,6 +179,12 @@ def test_token_mode_windows_match_an_independent_packing(corpus):
     first = next(iter(client.stream_results(ResultStreamingArgs(
         job, mode="tokens", tokenizer=tok, sequence_length=L - 1, eos=True))))
     assert first[0] == 0 and first[2].shape == (L,)
+    # Per-token key ids on request: every token of a window carries the window's key id.
+    chunk = next(iter(client._stream_chunks(ResultStreamingArgs(
+        job, mode="tokens", tokenizer=tok, sequence_length=L - 1, eos=True, token_key_ids=True))))
+    per_token = chunk["token_key_ids"]
+    assert per_token.shape == chunk["windows"].shape
+    assert (per_token == chunk["key_ids"][:, None]).all()
 
 
 def test_original_argument_names_are_accepted():
@@ -221,6 +227,9 @@ def test_a_changed_data_file_is_an_error_naming_it(tmp_path):
     with open(data, "a", encoding="utf-8") as f:
         f.write(json.dumps({"text": "late", "g": "a"}) + "\n")
     with pytest.raises(MixteraError, match="d.jsonl.*changed since registration"):
+        list(client.stream_results(ResultStreamingArgs(job)))
+    os.remove(data)
+    with pytest.raises(NotFoundError, match="d.jsonl.*missing"):
         list(client.stream_results(ResultStreamingArgs(job)))
 
 

@@ -85,17 +85,18 @@ def test_token_windows_are_int32_tensors_and_worker_count_must_match(client):
                             ResultStreamingArgs("never-run"), execute_query=False)
 
 
-@pytest.mark.parametrize("workers", [0, 4])
-def test_zero_and_four_workers_yield_the_single_streams_multiset(client, workers):
+@pytest.mark.parametrize("workers,context", [(0, None), (4, "fork"), (4, "spawn"), (4, "forkserver")])
+def test_zero_and_four_workers_yield_the_single_streams_multiset(client, workers, context):
     c, expected = client
-    job = f"torch-w{workers}"
+    job = f"torch-w{workers}-{context}"
     ds = MixteraTorchDataset(c, Query.for_job(job).select(None),
                              QueryExecutionArgs(mixture=MIX, num_workers=workers), ResultStreamingArgs(job))
     single = Counter()
     for w in range(max(1, workers)):
         single.update(t for _, _, t in c.stream_results(ResultStreamingArgs(job, worker_id=w)))
     assert single == expected
-    got = Counter(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers))
+    got = Counter(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers,
+                                              multiprocessing_context=context))
     assert got == single
 
 
