@@ -421,28 +421,6 @@ Status JsonlText(const SampleFile& file, uint32_t sample_id, std::string_view li
   return Status::OK();
 }
 
-// ---- WebDataset ----
-
-// An InputStream over bytes in memory that start at stream offset `position`, so a tar
-// scanner over them reports the file's stream offsets.
-class MemoryInputStream final : public InputStream {
- public:
-  MemoryInputStream(std::string_view data, int64_t position) : data_(data), position_(position) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    const size_t take = std::min(n, data_.size() - pos_);
-    std::memcpy(buf, data_.data() + pos_, take);
-    pos_ += take;
-    position_ += static_cast<int64_t>(take);
-    return take;
-  }
-  int64_t position() const override { return position_; }
-
- private:
-  std::string_view data_;
-  size_t pos_ = 0;
-  int64_t position_;
-};
-
 }  // namespace
 
 Status CheckSampleFile(const SampleFile& file) {
@@ -579,9 +557,8 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
         static_cast<size_t>((kTarBlockBytes - span.end % kTarBlockBytes) % kTarBlockBytes);
     MIXTERA_RETURN_IF_ERROR(reader->Read(span.begin, span.end - span.begin, padding, &buf));
     std::memset(buf.data() + length, 0, padding);
-    TarSampleScanner scanner(std::make_unique<MemoryInputStream>(
-                                 std::string_view(buf.data(), length + padding), span.begin),
-                             file.path, load);
+    TarSampleScanner scanner(std::string_view(buf.data(), length + padding), span.begin, file.path,
+                             load);
     // The scanner also yields the samples in the span's gaps; only wanted ones are kept.
     size_t next = span.first;
     while (next < span.last) {

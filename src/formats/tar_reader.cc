@@ -100,12 +100,23 @@ class StreamReader {
       : stream_(std::move(stream)),
         buf_(new char[kReadBufferBytes]),
         offset_(stream_->position()) {}
+  // Over bytes in memory that start at stream offset `offset`: no buffer, no copy but the
+  // caller's.
+  StreamReader(std::string_view memory, int64_t offset)
+      : memory_(memory.data()), memory_size_(memory.size()), offset_(offset) {}
 
   // Stream offset of the next unread byte.
   int64_t offset() const { return offset_; }
 
   // Reads up to `n` bytes; fewer only at the end of the stream.
   Result<size_t> ReadFully(char* dst, size_t n) {
+    if (memory_ != nullptr) {
+      const size_t take = std::min(n, memory_size_ - memory_pos_);
+      std::memcpy(dst, memory_ + memory_pos_, take);
+      memory_pos_ += take;
+      offset_ += static_cast<int64_t>(take);
+      return take;
+    }
     size_t done = 0;
     while (done < n) {
       if (begin_ == end_) {
@@ -130,6 +141,12 @@ class StreamReader {
 
   // Skips up to `n` bytes; returns how many were skipped (fewer only at the end).
   Result<int64_t> Skip(int64_t n) {
+    if (memory_ != nullptr) {
+      const size_t take = std::min(static_cast<size_t>(n), memory_size_ - memory_pos_);
+      memory_pos_ += take;
+      offset_ += static_cast<int64_t>(take);
+      return static_cast<int64_t>(take);
+    }
     int64_t done = 0;
     while (done < n) {
       if (begin_ == end_) {
@@ -157,6 +174,9 @@ class StreamReader {
   std::unique_ptr<char[]> buf_;
   size_t begin_ = 0;
   size_t end_ = 0;
+  const char* memory_ = nullptr;  // memory mode
+  size_t memory_size_ = 0;
+  size_t memory_pos_ = 0;
   int64_t offset_;
 };
 
@@ -194,6 +214,8 @@ class TarSampleScanner::Impl {
  public:
   Impl(std::unique_ptr<InputStream> stream, std::string path, std::set<std::string> load)
       : reader_(std::move(stream)), path_(std::move(path)), load_(std::move(load)) {}
+  Impl(std::string_view memory, int64_t offset, std::string path, std::set<std::string> load)
+      : reader_(memory, offset), path_(std::move(path)), load_(std::move(load)) {}
 
   Result<std::optional<TarSample>> Next() {
     if (!status_.ok()) return status_;
@@ -461,6 +483,10 @@ TarSampleScanner::TarSampleScanner(std::unique_ptr<InputStream> stream, std::str
                                    std::set<std::string> load_extensions)
     : impl_(
           std::make_unique<Impl>(std::move(stream), std::move(path), std::move(load_extensions))) {}
+
+TarSampleScanner::TarSampleScanner(std::string_view memory, int64_t offset, std::string path,
+                                   std::set<std::string> load_extensions)
+    : impl_(std::make_unique<Impl>(memory, offset, std::move(path), std::move(load_extensions))) {}
 
 TarSampleScanner::~TarSampleScanner() = default;
 

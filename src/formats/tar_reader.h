@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "formats/input_stream.h"
@@ -42,6 +43,10 @@ class TarSampleScanner {
   // Reads samples from `stream`; `path` is used in messages. The contents of members whose
   // extension is in `load_extensions` ("*": every member) are loaded into TarMember::data.
   TarSampleScanner(std::unique_ptr<InputStream> stream, std::string path,
+                   std::set<std::string> load_extensions);
+  // Reads samples from the bytes `memory` (which must outlive the scanner), which start at
+  // stream offset `offset`; the same as over a stream of those bytes, without buffering.
+  TarSampleScanner(std::string_view memory, int64_t offset, std::string path,
                    std::set<std::string> load_extensions);
   ~TarSampleScanner();
 

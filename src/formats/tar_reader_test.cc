@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "testing/test_util.h"
 
 namespace mixtera::formats {
@@ -66,19 +67,44 @@ std::string TarEntry(const std::string& name, const std::string& data, char type
 
 const std::string kEnd(1024, '\0');
 
-Result<std::vector<TarSample>> ScanAll(const std::string& path, Compression compression,
-                                       std::set<std::string> load = {"json", "txt"}) {
-  Result<std::unique_ptr<InputStream>> stream = OpenInputStream(path, compression);
-  if (!stream.ok()) return stream.status();
-  TarSampleScanner scanner(std::move(*stream), path, std::move(load));
+Result<std::vector<TarSample>> Drain(TarSampleScanner* scanner) {
   std::vector<TarSample> out;
   while (true) {
-    Result<std::optional<TarSample>> sample = scanner.Next();
+    Result<std::optional<TarSample>> sample = scanner->Next();
     if (!sample.ok()) return sample.status();
     if (!sample->has_value()) break;
     out.push_back(std::move(**sample));
   }
   return out;
+}
+
+std::string Describe(const Result<std::vector<TarSample>>& r) {
+  if (!r.ok()) return r.status().ToString();
+  std::string out;
+  for (const TarSample& s : *r) {
+    out += StrCat(s.key, "@", s.begin_offset, "-", s.end_offset, ":");
+    for (const TarMember& m : s.members) {
+      out += StrCat(m.extension, "/", m.header_offset, "/", m.data_offset, "/", m.size, "/",
+                    m.loaded, "/", m.data, ";");
+    }
+  }
+  return out;
+}
+
+// Scans the archive as a stream; plain archives are also scanned from memory (the
+// constructor the sample reader uses), which must give the same samples or the same error.
+Result<std::vector<TarSample>> ScanAll(const std::string& path, Compression compression,
+                                       std::set<std::string> load = {"json", "txt"}) {
+  Result<std::unique_ptr<InputStream>> stream = OpenInputStream(path, compression);
+  if (!stream.ok()) return stream.status();
+  TarSampleScanner scanner(std::move(*stream), path, load);
+  Result<std::vector<TarSample>> from_stream = Drain(&scanner);
+  if (compression == Compression::kNone) {
+    const std::string bytes = ReadFile(path);
+    TarSampleScanner in_memory(std::string_view(bytes), 0, path, load);
+    EXPECT_EQ(Describe(Drain(&in_memory)), Describe(from_stream)) << path;
+  }
+  return from_stream;
 }
 
 std::string RandomBytes(size_t n, uint32_t seed) {
