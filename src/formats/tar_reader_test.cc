@@ -292,6 +292,32 @@ TEST_F(TarErrorTest, BadChecksumIsCorruption) {
   EXPECT_STATUS(Scan(bad), StatusCode::kCorruption, "checksum");
 }
 
+TEST(TarScannerTest, ChecksumsSumBytesUnsignedOrSignedAsHistoricTarsDid) {
+  // A UTF-8 name puts bytes >= 128 in the header: the unsigned and the signed sums differ.
+  TempDir dir;
+  std::string header = TarHeader("d\xc3\xa9j\xc3\xa0/001.txt", 2, '0', false);
+  ASSERT_OK_AND_ASSIGN(auto unsigned_ok, [&]() -> Result<std::vector<TarSample>> {
+    WriteFile(dir.Join("u.tar"), header + Padded("hi") + kEnd);
+    return ScanAll(dir.Join("u.tar"), Compression::kNone);
+  }());
+  ASSERT_EQ(unsigned_ok.size(), 1u);
+  EXPECT_EQ(unsigned_ok[0].key, "d\xc3\xa9j\xc3\xa0/001");
+  // The same header with a signed-char checksum is accepted too; any other sum is not.
+  std::memset(&header[148], ' ', 8);
+  int sum = 0;
+  for (char c : header) sum += static_cast<signed char>(c);
+  std::snprintf(&header[148], 8, "%06o", sum);
+  header[155] = ' ';
+  WriteFile(dir.Join("s.tar"), header + Padded("hi") + kEnd);
+  ASSERT_OK_AND_ASSIGN(auto signed_ok, ScanAll(dir.Join("s.tar"), Compression::kNone));
+  EXPECT_EQ(signed_ok.size(), 1u);
+  std::snprintf(&header[148], 8, "%06o", sum + 1);
+  header[155] = ' ';
+  WriteFile(dir.Join("b.tar"), header + Padded("hi") + kEnd);
+  EXPECT_STATUS(ScanAll(dir.Join("b.tar"), Compression::kNone), StatusCode::kCorruption,
+                "checksum");
+}
+
 TEST(TarScannerTest, NonConsecutiveKeysAreCorruption) {
   TempDir dir;
   WriteFile(dir.Join("a.json"), "{}");
