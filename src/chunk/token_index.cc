@@ -1,6 +1,7 @@
 #include "chunk/token_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "base/macros.h"
@@ -20,14 +21,38 @@ int64_t SpanTokens(const KeyStream& stream, const index::ChunkerIndex& index,
 
 }  // namespace
 
-int64_t EstimatedTokenCounter::BytesBefore(const formats::OffsetsReader& f, int64_t i) const {
+uint64_t EstimatedTokenCounter::NextSerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
+int64_t EstimatedTokenCounter::BytesBefore(uint32_t file, int64_t i) const {
+  const formats::OffsetsReader& f = *files_[file];
   if (i == 0) return 0;
-  if (i < f.num_records()) {
-    Result<formats::RecordExtent> e = f.Get(i);
-    return e.ok() ? e->offset : 0;
+  const int64_t n = f.num_records();
+  // The extents of one block of kBlock records: the last one this thread decoded.
+  constexpr int64_t kBlock = 128;
+  struct BlockCache {
+    uint64_t serial = 0;
+    uint32_t file = 0;
+    int64_t first = -1;
+    std::vector<formats::RecordExtent> extents;
+  };
+  thread_local BlockCache cache;
+  const int64_t record = i < n ? i : n - 1;
+  const int64_t first = record / kBlock * kBlock;
+  if (cache.serial != serial_ || cache.file != file || cache.first != first) {
+    cache.extents.clear();
+    if (!f.GetRange(first, std::min(n, first + kBlock), &cache.extents).ok()) {
+      cache.first = -1;
+      return 0;
+    }
+    cache.serial = serial_;
+    cache.file = file;
+    cache.first = first;
   }
-  Result<formats::RecordExtent> last = f.Get(f.num_records() - 1);
-  return last.ok() ? last->offset + last->length : 0;
+  const formats::RecordExtent& e = cache.extents[static_cast<size_t>(record - first)];
+  return i < n ? e.offset : e.offset + e.length;
 }
 
 int64_t EstimatedTokenCounter::Tokens(const index::SampleRange& r) const {
@@ -36,8 +61,8 @@ int64_t EstimatedTokenCounter::Tokens(const index::SampleRange& r) const {
   if (f == nullptr || r.end > f->num_records()) {
     return floor_at(tokens_per_sample_ * r.end) - floor_at(tokens_per_sample_ * r.begin);
   }
-  return floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(*f, r.end))) -
-         floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(*f, r.begin)));
+  return floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(r.file_index, r.end))) -
+         floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(r.file_index, r.begin)));
 }
 
 KeyTokenIndex KeyTokenIndex::Build(const KeyStream& stream, const index::ChunkerIndex& index,

@@ -66,16 +66,21 @@ class EstimatedTokenCounter final : public RangeTokenCounter {
                         double tokens_per_byte, double tokens_per_sample)
       : files_(std::move(files)),
         tokens_per_byte_(tokens_per_byte),
-        tokens_per_sample_(tokens_per_sample) {}
+        tokens_per_sample_(tokens_per_sample),
+        serial_(NextSerial()) {}
   int64_t Tokens(const index::SampleRange& r) const override;
 
  private:
-  // Bytes before record i of file f (the end of the last record for i = num_records).
-  int64_t BytesBefore(const formats::OffsetsReader& f, int64_t i) const;
+  // Bytes before record i of job file `file` (the end of the last record for i =
+  // num_records). Each thread keeps the last offsets block it decoded (keyed by this
+  // counter's serial and the file), so neighbouring lookups cost no decoding.
+  int64_t BytesBefore(uint32_t file, int64_t i) const;
+  static uint64_t NextSerial();
 
   std::vector<std::shared_ptr<const formats::OffsetsReader>> files_;
   double tokens_per_byte_;
   double tokens_per_sample_;
+  uint64_t serial_;  // unique per counter: tells thread-local block caches apart
 };
 
 class KeyTokenIndex {
