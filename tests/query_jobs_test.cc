@@ -305,7 +305,8 @@ weights:
   // A data file changed since registration: measuring (a tokenizer without counts) and
   // counting fail, naming it.
   WriteFile(dir_.Join("code.jsonl"), lines + "{\"text\": \"x\", \"language\": \"Python\"}\n");
-  WriteFile(dir_.Join("words.json"), "{\"mixtera_test_tokenizer\": \"whitespace\", \"vocab\": [\"x\"]}");
+  WriteFile(dir_.Join("words.json"),
+            "{\"mixtera_test_tokenizer\": \"whitespace\", \"vocab\": [\"x\"]}");
   options.tokenizer = dir_.Join("words.json");
   EXPECT_STATUS(engine_->PlanQuery("t2", *pred, *spec, nullptr, options),
                 StatusCode::kFailedPrecondition, "code.jsonl");
