@@ -15,20 +15,12 @@ import pytest
 from mixtera import (MixteraClient, MixtureKey, Query, QueryExecutionArgs, ResultStreamingArgs,
                      StaticMixture, Tokenizer)
 from mixtera.errors import InvalidArgumentError, MixteraError
+from real_text import paragraphs
 
 _here = os.path.dirname(os.path.abspath(__file__))
 VOCABS = os.path.join(_here, "..", "..", "third_party", "tokenizers")
 GPT2 = os.path.join(VOCABS, "gpt2.json")
 CL100K = os.path.join(VOCABS, "cl100k_base.tiktoken")
-
-
-def paragraphs(path):
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            text = f.read()
-    except (UnicodeDecodeError, OSError):
-        return []
-    return [p for p in text.split("\n\n") if p.strip()]
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +65,7 @@ def test_count_tokens_stores_every_samples_exact_count(corpus):
     assert not report["already_counted"]
     again = client.count_tokens("real", GPT2)
     assert again["already_counted"] and again["num_tokens"] == expected
-    # The CLI reads the same counts (the directory is shared; the store is not locked by
-    # a second reader once this client is closed, so ask only for the existing report).
+    # An unknown dataset is an error naming it.
     with pytest.raises(MixteraError, match="nope"):
         client.count_tokens("nope", GPT2)
 

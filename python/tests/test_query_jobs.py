@@ -14,17 +14,9 @@ import mixtera
 from mixtera import (ArbitraryMixture, Component, HierarchicalStaticMixture, InferringMixture,
                      MixteraClient, MixtureKey, MixtureNode, MixtureSchedule, Query,
                      QueryExecutionArgs, ScheduleEntry, StaticMixture)
+from real_text import paragraphs
 
 SPECIAL = ["a;b", "k:v", "x,y", "it's", 'say "hi"', "çå∂ ☃ 日本", ""]
-
-
-def paragraphs(path):
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            text = f.read()
-    except (UnicodeDecodeError, OSError):
-        return []
-    return [p for p in text.split("\n\n") if p.strip()]
 
 
 def build_records():

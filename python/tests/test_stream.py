@@ -17,18 +17,10 @@ from mixtera import (MixteraClient, MixtureKey, Query, QueryExecutionArgs, Resul
                      StaticMixture, Tokenizer)
 from mixtera.errors import (FailedPreconditionError, InvalidArgumentError, MixteraError,
                             NotFoundError)
+from real_text import paragraphs
 
 _here = os.path.dirname(os.path.abspath(__file__))
 VOCABS = os.path.join(_here, "..", "..", "third_party", "tokenizers")
-
-
-def paragraphs(path):
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            text = f.read()
-    except (UnicodeDecodeError, OSError):
-        return []
-    return [p for p in text.split("\n\n") if p.strip()]
 
 
 @pytest.fixture(scope="module")

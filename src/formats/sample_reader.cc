@@ -281,6 +281,15 @@ Result<FileReadState*> GetReadState(const SampleFile& file, ReaderCache* cache,
   return &files.front();
 }
 
+// The read state of `file` (GetReadState) and the extents of `sample_ids` in it.
+Result<FileReadState*> PrepareRead(const SampleFile& file, const std::vector<uint32_t>& sample_ids,
+                                   ReaderCache* cache, FileReadState* local,
+                                   std::vector<Wanted>* wanted) {
+  MIXTERA_ASSIGN_OR_RETURN(FileReadState * state, GetReadState(file, cache, local));
+  MIXTERA_ASSIGN_OR_RETURN(*wanted, LookUpExtents(file, state->offsets.get(), sample_ids));
+  return state;
+}
+
 Status NoTextFields(const SampleFile& file) {
   if (!file.text_fields.empty()) return Status::OK();
   return Status::InvalidArgument(
@@ -477,9 +486,9 @@ Result<std::vector<std::string>> ReadJsonl(const SampleFile& file,
   std::vector<std::string> texts(sample_ids.size());
   if (sample_ids.empty()) return texts;
   FileReadState local;
-  MIXTERA_ASSIGN_OR_RETURN(FileReadState * state, GetReadState(file, cache, &local));
-  MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted,
-                           LookUpExtents(file, state->offsets.get(), sample_ids));
+  std::vector<Wanted> wanted;
+  MIXTERA_ASSIGN_OR_RETURN(FileReadState * state,
+                           PrepareRead(file, sample_ids, cache, &local, &wanted));
   RangeReader* reader = state->reader.get();
   std::string& buf = state->buffer;
   simdjson::dom::parser parser;
@@ -541,9 +550,9 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
   std::vector<std::string> texts(sample_ids.size());
   if (sample_ids.empty()) return texts;
   FileReadState local;
-  MIXTERA_ASSIGN_OR_RETURN(FileReadState * state, GetReadState(file, cache, &local));
-  MIXTERA_ASSIGN_OR_RETURN(std::vector<Wanted> wanted,
-                           LookUpExtents(file, state->offsets.get(), sample_ids));
+  std::vector<Wanted> wanted;
+  MIXTERA_ASSIGN_OR_RETURN(FileReadState * state,
+                           PrepareRead(file, sample_ids, cache, &local, &wanted));
   RangeReader* reader = state->reader.get();
   std::string& buf = state->buffer;
   const std::set<std::string> load =
