@@ -9,8 +9,8 @@
 // pass of every contender comes first; it also checks that they produce the same data (the
 // exit status is 1 when they differ). Then R rounds (default 3): in each, every contender in
 // turn makes P passes over the whole job, P chosen from the warm-up so that a round of the
-// slowest lasts S seconds (default 1). --only times one contender without warm-up or check
-// (for profiling). Prints JSON lines on stdout:
+// slowest lasts S seconds (default 1). --only times one contender without the check (for
+// profiling; one untimed pass of it sets P). Prints JSON lines on stdout:
 //   {"event": "job", "format", "compression", "chunks", "samples", "files"}
 //   {"event": "check", "ok", "detail", "samples", "bytes"[, "tokens"]}
 //   {"event": "rep", "rep", "impl", "seconds" (wall, per pass), "cpu_seconds" (user + system
@@ -809,6 +809,15 @@ struct Contender {
 // count that makes the slowest contender's round last cfg.min_round_seconds, judged from
 // `warm_seconds` (one pass each), so that all contenders do the same work.
 void TimeRounds(const Config& cfg, const std::vector<Contender>& contenders, double warm_seconds) {
+  if (!cfg.only.empty()) {
+    // No warm-up ran: one untimed pass of the chosen contender sets the pass count.
+    for (const Contender& c : contenders) {
+      if (c.name != cfg.only) continue;
+      const double t0 = Now();
+      c.pass();
+      warm_seconds = Now() - t0;
+    }
+  }
   const int passes = std::max(
       1, static_cast<int>(std::ceil(cfg.min_round_seconds / std::max(warm_seconds, 1e-6))));
   for (int rep = 0; rep < cfg.repeat; ++rep) {

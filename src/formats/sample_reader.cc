@@ -94,15 +94,19 @@ Result<std::vector<Wanted>> LookUpExtents(const SampleFile& file, const OffsetsR
   return wanted;
 }
 
+int64_t MaxSpanGap(const SampleFile& file) {
+  return file.compression == "none" ? kMaxPlainSpanGapBytes : kMaxSpanGapBytes;
+}
+
 // Groups `wanted` (ascending, non-overlapping) into spans: a sample joins the current span
-// when the gap before it is at most kMaxSpanGapBytes and the span stays within kMaxSpanBytes.
-std::vector<Span> MakeSpans(const std::vector<Wanted>& wanted) {
+// when the gap before it is at most `max_gap` bytes and the span stays within kMaxSpanBytes.
+std::vector<Span> MakeSpans(const std::vector<Wanted>& wanted, int64_t max_gap) {
   std::vector<Span> spans;
   for (size_t i = 0; i < wanted.size(); ++i) {
     const Wanted& w = wanted[i];
     if (!spans.empty()) {
       Span& s = spans.back();
-      if (w.extent.offset - s.end <= kMaxSpanGapBytes && w.end() - s.begin <= kMaxSpanBytes) {
+      if (w.extent.offset - s.end <= max_gap && w.end() - s.begin <= kMaxSpanBytes) {
         s.end = w.end();
         s.last = i + 1;
         continue;
@@ -113,13 +117,20 @@ std::vector<Span> MakeSpans(const std::vector<Wanted>& wanted) {
   return spans;
 }
 
+// Grows `*out` to at least `size` bytes; never shrinks it, so a reused buffer is not zeroed
+// again.
+void GrowTo(size_t size, std::string* out) {
+  if (out->size() < size) out->resize(size);
+}
+
 // Reads byte ranges of a file's (decompressed) stream. Ranges in ascending order are the fast
 // path: a compressed stream then decodes forward instead of starting over.
 class RangeReader {
  public:
   virtual ~RangeReader() = default;
-  // Replaces `*out` with the bytes [offset, offset + length) followed by `padding` bytes of
-  // unspecified value. Errors: Corruption when the stream ends before offset + length (the
+  // Sets the first `length` bytes of `*out` to the bytes [offset, offset + length), followed by
+  // at least `padding` bytes of unspecified value (`*out` only grows: a reused buffer is not
+  // cleared again). Errors: Corruption when the stream ends before offset + length (the
   // offsets do not match the file); those of the stream.
   virtual Status Read(int64_t offset, int64_t length, size_t padding, std::string* out) = 0;
 };
@@ -131,7 +142,7 @@ class PlainRangeReader final : public RangeReader {
       : fd_(std::move(fd)), path_(std::move(path)) {}
 
   Status Read(int64_t offset, int64_t length, size_t padding, std::string* out) override {
-    out->resize(static_cast<size_t>(length) + padding);
+    GrowTo(static_cast<size_t>(length) + padding, out);
     MIXTERA_ASSIGN_OR_RETURN(
         size_t got,
         internal::PReadFully(fd_.get(), out->data(), static_cast<size_t>(length), offset, path_));
@@ -170,7 +181,7 @@ class CompressedRangeReader final : public RangeReader {
       MIXTERA_ASSIGN_OR_RETURN(size_t got, stream_->Read(scratch_.get(), want));
       if (got == 0) return Truncated(offset, length);
     }
-    out->resize(static_cast<size_t>(length) + padding);
+    GrowTo(static_cast<size_t>(length) + padding, out);
     size_t done = 0;
     while (done < static_cast<size_t>(length)) {
       MIXTERA_ASSIGN_OR_RETURN(
@@ -492,7 +503,7 @@ Result<std::vector<std::string>> ReadJsonl(const SampleFile& file,
   RangeReader* reader = state->reader.get();
   std::string& buf = state->buffer;
   simdjson::dom::parser parser;
-  for (const Span& span : MakeSpans(wanted)) {
+  for (const Span& span : MakeSpans(wanted, MaxSpanGap(file))) {
     MIXTERA_RETURN_IF_ERROR(
         reader->Read(span.begin, span.end - span.begin, simdjson::SIMDJSON_PADDING, &buf));
     for (size_t i = span.first; i < span.last; ++i) {
@@ -542,6 +553,26 @@ Result<std::vector<std::string>> ReadJsonlSampleRecords(const SampleFile& file,
 
 namespace {
 
+// Sets `*text` to the members named by `text_fields`, joined in that order. Returns false when
+// one is missing (the scanner path then reports it).
+bool JoinPlainTextMembers(const std::vector<PlainTarMember>& members,
+                          const std::vector<std::string>& text_fields, std::string* text) {
+  text->clear();
+  for (size_t f = 0; f < text_fields.size(); ++f) {
+    const PlainTarMember* found = nullptr;
+    for (const PlainTarMember& m : members) {
+      if (m.extension == text_fields[f]) found = &m;
+    }
+    if (found == nullptr) {
+      text->clear();
+      return false;
+    }
+    if (f > 0) text->append(kTextFieldSeparator);
+    text->append(found->data);
+  }
+  return true;
+}
+
 // The WebDataset reader: texts, or with `records` every member (EncodeTarRecord).
 Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
                                                 const std::vector<uint32_t>& sample_ids,
@@ -558,7 +589,9 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
   const std::set<std::string> load =
       records ? std::set<std::string>{"*"}
               : std::set<std::string>(file.text_fields.begin(), file.text_fields.end());
-  for (const Span& span : MakeSpans(wanted)) {
+  std::string_view plain_key;
+  std::vector<PlainTarMember> plain_members;
+  for (const Span& span : MakeSpans(wanted, MaxSpanGap(file))) {
     // A span starts at a member header (block-aligned) and ends at the end of a member's data;
     // zero padding to the next block boundary lets the scanner end cleanly there.
     const size_t length = static_cast<size_t>(span.end - span.begin);
@@ -566,10 +599,24 @@ Result<std::vector<std::string>> ReadWebDataset(const SampleFile& file,
         static_cast<size_t>((kTarBlockBytes - span.end % kTarBlockBytes) % kTarBlockBytes);
     MIXTERA_RETURN_IF_ERROR(reader->Read(span.begin, span.end - span.begin, padding, &buf));
     std::memset(buf.data() + length, 0, padding);
+    // The fast path splits each wanted sample in place (SplitPlainTarSample); at the first
+    // sample it cannot take, the scanner takes over for the rest of the span.
+    size_t next = span.first;
+    if (!records) {
+      for (; next < span.last; ++next) {
+        const Wanted& w = wanted[next];
+        const std::string_view bytes(buf.data() + (w.extent.offset - span.begin),
+                                     static_cast<size_t>(w.extent.length));
+        if (!SplitPlainTarSample(bytes, &plain_key, &plain_members) ||
+            !JoinPlainTextMembers(plain_members, file.text_fields, &texts[w.index])) {
+          break;
+        }
+      }
+      if (next == span.last) continue;
+    }
     TarSampleScanner scanner(std::string_view(buf.data(), length + padding), span.begin, file.path,
                              load);
     // The scanner also yields the samples in the span's gaps; only wanted ones are kept.
-    size_t next = span.first;
     while (next < span.last) {
       MIXTERA_ASSIGN_OR_RETURN(std::optional<TarSample> sample, scanner.Next());
       if (!sample || sample->begin_offset > wanted[next].extent.offset) break;

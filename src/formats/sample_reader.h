@@ -65,9 +65,11 @@ struct SampleFile {
 // Joins the values of several text fields of one sample.
 inline constexpr std::string_view kTextFieldSeparator = "\n\n";
 // Wanted samples closer than this (bytes between one's end and the next one's start) are read
-// in one span: cheaper than another read, and free for compressed files, which decode the gap
-// anyway.
+// in one span. For compressed files the gap is free (it is decoded anyway); for plain files a
+// read of the gap costs a copy, so they join only across gaps that copy in about the time of
+// another pread().
 inline constexpr int64_t kMaxSpanGapBytes = int64_t{64} << 10;
+inline constexpr int64_t kMaxPlainSpanGapBytes = int64_t{4} << 10;
 // A span grows past this only to hold a single sample larger than it; it bounds the reader's
 // buffer (the texts themselves are returned whole).
 inline constexpr int64_t kMaxSpanBytes = int64_t{32} << 20;

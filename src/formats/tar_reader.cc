@@ -5,6 +5,10 @@
 #include <limits>
 #include <unordered_set>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "base/macros.h"
 #include "base/strings.h"
 
@@ -74,15 +78,32 @@ bool ParseSize(const char* field, int64_t* out) {
 bool ChecksumMatches(const char* block) {
   int64_t stored = 0;
   if (!ParseOctal(block + kChecksumOffset, kChecksumBytes, &stored)) return false;
-  // One branch-free pass (it vectorizes): the unsigned sum and the number of bytes >= 128,
-  // which a signed sum counts 256 lower; then the checksum field is replaced by spaces.
+  // One branch-free pass: the unsigned sum and the number of bytes >= 128, which a signed sum
+  // counts 256 lower; then the checksum field is replaced by spaces.
   const auto* bytes = reinterpret_cast<const uint8_t*>(block);
   uint32_t sum = 0;
   uint32_t high = 0;
+#if defined(__SSE2__)
+  // psadbw sums 8 bytes per lane, of the bytes and of their high bits.
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i ones = _mm_set1_epi8(1);
+  __m128i sums = zero;
+  __m128i highs = zero;
+  for (int64_t i = 0; i < kBlockBytes; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i));
+    sums = _mm_add_epi64(sums, _mm_sad_epu8(v, zero));
+    highs = _mm_add_epi64(highs, _mm_sad_epu8(_mm_and_si128(_mm_srli_epi16(v, 7), ones), zero));
+  }
+  sum = static_cast<uint32_t>(_mm_cvtsi128_si32(sums)) +
+        static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(sums, 8)));
+  high = static_cast<uint32_t>(_mm_cvtsi128_si32(highs)) +
+         static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(highs, 8)));
+#else
   for (int64_t i = 0; i < kBlockBytes; ++i) {
     sum += bytes[i];
     high += bytes[i] >> 7;
   }
+#endif
   for (size_t i = kChecksumOffset; i < kChecksumOffset + kChecksumBytes; ++i) {
     sum -= bytes[i];
     high -= bytes[i] >> 7;
@@ -96,6 +117,46 @@ bool ChecksumMatches(const char* block) {
 bool AllZero(const char* p, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+// Parses pax records "<len> <key>=<value>\n" (NUL padding may follow); sets `*path` (a view
+// into `data`) and `*size` when those keys occur. Returns false for malformed records.
+bool ParsePaxRecords(std::string_view data, std::optional<std::string_view>* path, int64_t* size) {
+  size_t pos = 0;
+  while (pos < data.size()) {
+    if (data[pos] == '\0') break;  // NUL padding
+    const size_t space = data.find(' ', pos);
+    if (space == std::string_view::npos) return false;
+    int64_t len = 0;
+    for (size_t i = pos; i < space; ++i) {
+      if (data[i] < '0' || data[i] > '9' || len > kMaxExtendedHeaderBytes) return false;
+      len = len * 10 + (data[i] - '0');
+    }
+    if (len <= 0 || pos + static_cast<size_t>(len) > data.size() ||
+        data[pos + static_cast<size_t>(len) - 1] != '\n' ||
+        space + 1 > pos + static_cast<size_t>(len) - 1) {
+      return false;
+    }
+    const std::string_view record =
+        data.substr(space + 1, pos + static_cast<size_t>(len) - 1 - (space + 1));
+    const size_t eq = record.find('=');
+    if (eq == std::string_view::npos) return false;
+    const std::string_view key = record.substr(0, eq);
+    const std::string_view value = record.substr(eq + 1);
+    if (key == "path") {
+      *path = value;
+    } else if (key == "size") {
+      int64_t v = 0;
+      if (value.empty()) return false;
+      for (char c : value) {
+        if (c < '0' || c > '9' || v > (std::numeric_limits<int64_t>::max() - 9) / 10) return false;
+        v = v * 10 + (c - '0');
+      }
+      *size = v;
+    }
+    pos += static_cast<size_t>(len);
   }
   return true;
 }
@@ -386,47 +447,15 @@ class TarSampleScanner::Impl {
     return data;
   }
 
-  // Parses pax records "<len> <key>=<value>\n"; takes `path` and `size`.
+  // Parses the pax records of the header at `header_offset`; takes `path` and `size`.
   Status ParsePax(const std::string& data, int64_t header_offset, std::string* name,
                   int64_t* size) {
-    size_t pos = 0;
-    auto bad = [&]() {
+    std::optional<std::string_view> path;
+    if (!ParsePaxRecords(data, &path, size)) {
       return Status::Corruption(
           StrCat(path_, ": malformed pax header at offset ", header_offset, AfterMember()));
-    };
-    while (pos < data.size()) {
-      if (data[pos] == '\0') break;  // NUL padding
-      size_t space = data.find(' ', pos);
-      if (space == std::string::npos) return bad();
-      int64_t len = 0;
-      for (size_t i = pos; i < space; ++i) {
-        if (data[i] < '0' || data[i] > '9' || len > kMaxExtendedHeaderBytes) return bad();
-        len = len * 10 + (data[i] - '0');
-      }
-      if (len <= 0 || pos + static_cast<size_t>(len) > data.size() ||
-          data[pos + static_cast<size_t>(len) - 1] != '\n') {
-        return bad();
-      }
-      const std::string_view record(data.data() + space + 1,
-                                    pos + static_cast<size_t>(len) - 1 - (space + 1));
-      const size_t eq = record.find('=');
-      if (eq == std::string_view::npos) return bad();
-      const std::string_view key = record.substr(0, eq);
-      const std::string_view value = record.substr(eq + 1);
-      if (key == "path") {
-        *name = std::string(value);
-      } else if (key == "size") {
-        int64_t v = 0;
-        if (value.empty()) return bad();
-        for (char c : value) {
-          if (c < '0' || c > '9' || v > (std::numeric_limits<int64_t>::max() - 9) / 10)
-            return bad();
-          v = v * 10 + (c - '0');
-        }
-        *size = v;
-      }
-      pos += static_cast<size_t>(len);
     }
+    if (path.has_value()) *name = std::string(*path);
     return Status::OK();
   }
 
@@ -485,6 +514,69 @@ class TarSampleScanner::Impl {
   bool at_end_ = false;
   Status status_;  // sticky error
 };
+
+bool SplitPlainTarSample(std::string_view sample, std::string_view* key,
+                         std::vector<PlainTarMember>* members) {
+  members->clear();
+  size_t at = 0;
+  // From a GNU long-name or pax header, for the next regular file.
+  std::optional<std::string_view> extended_name;
+  int64_t pax_size = -1;
+  while (true) {
+    if (sample.size() - at < static_cast<size_t>(kBlockBytes)) return false;
+    const char* block = sample.data() + at;
+    const char type = block[kTypeOffset];
+    const bool regular = type == '0' || type == '\0' || type == '7';
+    if (!regular && type != 'x' && type != 'L') return false;
+    if (block[kPrefixOffset] != '\0' && std::memcmp(block + kMagicOffset,
+                                                    "ustar\0"
+                                                    "00",
+                                                    8) == 0) {
+      return false;  // a POSIX path prefix: the name is not one piece of the header
+    }
+    int64_t size = 0;
+    if (!ParseSize(block + kSizeOffset, &size) || !ChecksumMatches(block)) return false;
+    if (regular && pax_size >= 0) {
+      size = pax_size;  // a pax size overrides the header's
+      pax_size = -1;
+    }
+    const size_t data_begin = at + static_cast<size_t>(kBlockBytes);
+    if (static_cast<uint64_t>(size) > sample.size() - data_begin) return false;
+    const std::string_view data = sample.substr(data_begin, static_cast<size_t>(size));
+    const size_t data_end = data_begin + static_cast<size_t>(size);
+    if (!regular) {
+      if (type == 'L') {
+        extended_name = data.substr(0, strnlen(data.data(), data.size()));
+      } else if (!ParsePaxRecords(data, &extended_name, &pax_size)) {
+        return false;
+      }
+      at = data_end + static_cast<size_t>(Padding(size));
+      continue;
+    }
+    const std::string_view name =
+        extended_name.has_value() && !extended_name->empty()
+            ? *extended_name
+            : std::string_view(block + kNameOffset, strnlen(block + kNameOffset, kNameBytes));
+    extended_name.reset();
+    const size_t slash = name.rfind('/');
+    const size_t dot = name.find('.', slash == std::string_view::npos ? 0 : slash + 1);
+    const std::string_view member_key = name.substr(0, dot);
+    const std::string_view extension =
+        dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+    if (members->empty()) {
+      *key = member_key;
+    } else if (member_key != *key) {
+      return false;
+    }
+    for (const PlainTarMember& m : *members) {
+      if (m.extension == extension) return false;
+    }
+    members->push_back(PlainTarMember{extension, data});
+    if (data_end == sample.size()) return true;
+    at = data_end + static_cast<size_t>(Padding(size));
+    if (at >= sample.size()) return false;
+  }
+}
 
 TarSampleScanner::TarSampleScanner(std::unique_ptr<InputStream> stream, std::string path,
                                    std::set<std::string> load_extensions)

@@ -38,6 +38,23 @@ struct TarSample {
   const TarMember* Find(const std::string& extension) const;
 };
 
+// One member of a sample split in place by SplitPlainTarSample; views into its bytes.
+struct PlainTarMember {
+  std::string_view extension;
+  std::string_view data;
+};
+
+// Splits `sample`, the exact bytes of one sample (from its first member's header to the end of
+// its last member's data, as the offsets file records it), into its members without copying or
+// allocating (beyond growing `members`, which is cleared first and whose capacity is reused).
+// This is the fast path for the common form: every member a regular file ('0', '\0' or '7'),
+// possibly after a pax ('x') or GNU long-name ('L') header, with valid checksums and sizes, no
+// ustar path prefix, all with one key and distinct extensions, and nothing else in the bytes.
+// Returns false for anything else, including damaged bytes; the caller then uses
+// TarSampleScanner, which // understands every form and names what is wrong. Sets `*key` to the members' key.
+bool SplitPlainTarSample(std::string_view sample, std::string_view* key,
+                         std::vector<PlainTarMember>* members);
+
 class TarSampleScanner {
  public:
   // Reads samples from `stream`; `path` is used in messages. The contents of members whose

@@ -388,5 +388,103 @@ TEST(TarScannerTest, MalformedArchives) {
   EXPECT_STATUS(scan(std::string(512, 'z')), StatusCode::kCorruption, "checksum");
 }
 
+// SplitPlainTarSample agrees with the scanner on every sample of archives made by tar, and
+// declines (returns false) on every form it does not take, so the scanner decides those.
+TEST_P(TarFormatTest, PlainSplitAgreesWithTheScanner) {
+  const std::string format = GetParam();
+  TempDir dir;
+  const auto files = MakeFiles(/*long_names=*/false);
+  for (const auto& [name, data] : files) WriteFile(dir.Join("src/" + name), data);
+  const std::string tar = dir.Join("a.tar");
+  RunOrFail("tar --format=" + format + " --sort=name -cf '" + tar + "' -C '" + dir.Join("src") +
+            "' shard");
+  const std::string bytes = ReadFile(tar);
+  ASSERT_OK_AND_ASSIGN(std::vector<TarSample> samples, ScanAll(tar, Compression::kNone, {"*"}));
+  ASSERT_FALSE(samples.empty());
+  size_t split = 0;
+  std::vector<PlainTarMember> members;
+  for (const TarSample& s : samples) {
+    const std::string_view sample_bytes(bytes.data() + s.begin_offset,
+                                        static_cast<size_t>(s.end_offset - s.begin_offset));
+    std::string_view key;
+    const bool ok = SplitPlainTarSample(sample_bytes, &key, &members);
+    // ustar stores paths over 100 bytes with a prefix, which the fast path declines.
+    bool short_names = true;
+    for (const TarMember& m : s.members) {
+      short_names = short_names && s.key.size() + 1 + m.extension.size() < 100;
+    }
+    EXPECT_EQ(ok, format != "ustar" || short_names) << format << " " << s.key;
+    if (!ok) continue;
+    ++split;
+    EXPECT_EQ(key, s.key);
+    ASSERT_EQ(members.size(), s.members.size()) << s.key;
+    for (size_t i = 0; i < members.size(); ++i) {
+      EXPECT_EQ(members[i].extension, s.members[i].extension);
+      EXPECT_EQ(members[i].data, s.members[i].data);
+    }
+  }
+  EXPECT_GT(split, 0u);
+}
+
+TEST(TarPlainSplitTest, DeclinesEveryFormItDoesNotTake) {
+  const std::string a = TarEntry("d/0001.json", "{\"x\":1}");
+  const std::string b = TarEntry("d/0001.txt", "hello world");
+  auto exact = [](const std::string& s) {
+    // Without the last member's padding, as the offsets file records a sample.
+    size_t end = s.size();
+    while (end > 0 && s[end - 1] == '\0') --end;
+    return s.substr(0, end);
+  };
+  std::string_view key;
+  std::vector<PlainTarMember> members;
+  const std::string good = a + exact(b);
+  ASSERT_TRUE(SplitPlainTarSample(good, &key, &members));
+  EXPECT_EQ(key, "d/0001");
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].extension, "json");
+  EXPECT_EQ(members[0].data, "{\"x\":1}");
+  EXPECT_EQ(members[1].extension, "txt");
+  EXPECT_EQ(members[1].data, "hello world");
+
+  std::string bad_checksum = good;
+  bad_checksum[600] ^= 1;  // in the first member's data: still fine
+  EXPECT_TRUE(SplitPlainTarSample(bad_checksum, &key, &members));
+  bad_checksum = good;
+  bad_checksum[10] ^= 1;  // in the first header's name
+  EXPECT_FALSE(SplitPlainTarSample(bad_checksum, &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(good.substr(0, good.size() - 1), &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(good + "x", &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(good.substr(0, 700), &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(std::string_view(), &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(a + exact(TarEntry("d/0002.txt", "x")), &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(a + exact(TarEntry("d/0001.json", "x")), &key, &members));
+  // GNU long names and pax paths and sizes are taken; malformed pax records are not.
+  ASSERT_TRUE(SplitPlainTarSample(a + exact(TarEntry("././@LongLink", "d/0001.long.txt", 'L') + b),
+                                  &key, &members));
+  EXPECT_EQ(members[1].extension, "long.txt");
+  const std::string pax =
+      "23 path=d/0001.pax.txt\n"
+      "10 size=5\n";
+  ASSERT_TRUE(SplitPlainTarSample(
+      a + exact(TarEntry("PaxHeaders/x", pax, 'x') + TarEntry("d/0001.txt", "hello")), &key,
+      &members));
+  EXPECT_EQ(members[1].extension, "pax.txt");
+  EXPECT_EQ(members[1].data, "hello");
+  EXPECT_FALSE(SplitPlainTarSample(a + exact(TarEntry("PaxHeaders/x", "99 path=x\n", 'x') + b),
+                                   &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(
+      a + exact(TarEntry("PaxHeaders/x", "23 path=d/0002.pax.txt\n", 'x') + b), &key, &members));
+  EXPECT_FALSE(
+      SplitPlainTarSample(a + exact(TarEntry("global", "8 a=bcd\n", 'g') + b), &key, &members));
+  EXPECT_FALSE(SplitPlainTarSample(TarEntry("d/", "", '5') + exact(b), &key, &members));
+  std::string prefixed = TarHeader("0001.txt", 11, '0');
+  std::memcpy(&prefixed[345], "d", 1);
+  EXPECT_FALSE(SplitPlainTarSample(Rechecksum(prefixed) + "hello world", &key, &members));
+  // A contiguous file ('7') and a base-256 size are plain.
+  EXPECT_TRUE(SplitPlainTarSample(a + exact(TarEntry("d/0001.txt", "hello world", '7', true)), &key,
+                                  &members));
+  EXPECT_EQ(members[1].data, "hello world");
+}
+
 }  // namespace
 }  // namespace mixtera::formats
