@@ -18,6 +18,7 @@
 #include "base/macros.h"
 #include "base/strings.h"
 #include "duckdb/connection.h"
+#include "query/index_builder.h"
 #include "query/test_predicates.h"
 #include "query/where_parser.h"
 #include "store/metadata_store.h"
@@ -952,6 +953,90 @@ TEST_F(FilterCompilerTest, SplitDoesNotDependOnFileIds) {
   const auto there = collect(store_, *suite_info);
   EXPECT_GT(here.size(), 300u);
   EXPECT_EQ(here, there);
+}
+
+// --- BuildIndex -----------------------------------------------------------------------------
+
+// The model's value of a grouping property as the index's GroupValue.
+model::GroupValue GroupValueOf(const Value& v) {
+  model::GroupValue g;
+  if (std::holds_alternative<std::monostate>(v)) return g;
+  g.is_null = false;
+  model::Literal l;
+  if (auto* s = std::get_if<std::string>(&v)) {
+    l.kind = model::Literal::Kind::kString;
+    l.string_value = *s;
+  } else if (auto* n = std::get_if<int64_t>(&v)) {
+    l.kind = model::Literal::Kind::kInt;
+    l.int_value = *n;
+  } else if (auto* b = std::get_if<bool>(&v)) {
+    l.kind = model::Literal::Kind::kBool;
+    l.bool_value = *b;
+  } else {
+    ADD_FAILURE() << "not a grouping type in this test";
+  }
+  g.items.push_back(l);
+  return g;
+}
+
+// Every component's samples, read back from the index, equal the model's matching rows with
+// those values; with tiny scan groups (many groups, the scan of one overlapping the build of
+// the previous on a second thread) the index is the same.
+TEST_F(FilterCompilerTest, BuildIndexMatchesTheModelForAnyScanGroupSize) {
+  struct KeyLess {
+    bool operator()(const std::vector<model::GroupValue>& a,
+                    const std::vector<model::GroupValue>& b) const {
+      for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        const int c = model::CompareGroupValues(a[i], b[i]);
+        if (c != 0) return c < 0;
+      }
+      return a.size() < b.size();
+    }
+  };
+  using Members = std::map<std::vector<model::GroupValue>, std::set<Key>, KeyLess>;
+  for (const auto& [where, group_by] : std::vector<std::pair<std::string, StringList>>{
+           {"true", {"flag", "lang"}},  // dense component table (string, bool)
+           {"stars > 2", {"lang"}},     // dense, filtered
+           {"true", {"stars"}},         // int: the hash-map path
+           {"lang == 'de'", {"dataset", "kind"}}}) {
+    SCOPED_TRACE(where);
+    const Predicate p = where == "true" ? Predicate{} : P(where);  // Predicate{} matches all
+    Members want;
+    for (const Row& r : *rows_) {
+      if (Eval(p, r, 0.05) != kT) continue;
+      std::vector<model::GroupValue> key;
+      for (const std::string& prop : group_by) {  // sorted by name, as the index sorts them
+        if (prop == "dataset") {
+          key.push_back(GroupValueOf(Value(r.dataset)));
+        } else {
+          auto it = r.values.find(prop);
+          key.push_back(GroupValueOf(it == r.values.end() ? Value() : it->second));
+        }
+      }
+      want[key].emplace(r.dataset, r.file_id, r.sample_id);
+    }
+    ASSERT_FALSE(want.empty());
+    for (int64_t group_rows : {kDefaultScanGroupRows, int64_t{1}, int64_t{500}}) {
+      SCOPED_TRACE(group_rows);
+      auto built = BuildIndex(store_, p, group_by, Context(), group_rows);
+      ASSERT_OK(built);
+      EXPECT_EQ(built->components.properties, group_by);
+      Members got;
+      for (int64_t c = 0; c < built->components.num_components(); ++c) {
+        std::vector<index::SampleRange> ranges;
+        built->index->Extract(c, 0, built->index->component_size(c), &ranges);
+        std::set<Key>& members = got[built->components.values[c]];
+        for (const index::SampleRange& r : ranges) {
+          for (uint32_t s = r.begin; s < r.end; ++s) {
+            members.emplace(built->file_datasets[r.file_index], built->files[r.file_index].file_id,
+                            s);
+          }
+        }
+        EXPECT_EQ(static_cast<int64_t>(members.size()), built->components.sizes[c]);
+      }
+      EXPECT_TRUE(got == want) << got.size() << " components, want " << want.size();
+    }
+  }
 }
 
 // A table of several row groups (DuckDB scans them in parallel) with 100k distinct strings:

@@ -91,8 +91,6 @@ struct GroupColumn {
   int32_t constant_vid = -1;  // kConstant (the dataset name)
 };
 
-// Records per scan group (see BuildIndex): bounds the buffered rows to 8 bytes each.
-constexpr int64_t kGroupRows = 4 << 20;
 // Largest dense component table (entries of 4 bytes); its index fits 22 bits.
 constexpr uint64_t kMaxDenseTable = 1 << 22;
 // Files per scan group (their slot fits 9 bits of the packed dense rows).
@@ -109,7 +107,8 @@ struct TupleHash {
 }  // namespace
 
 Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
-                              const std::vector<std::string>& group_by, const FilterContext& ctx) {
+                              const std::vector<std::string>& group_by, const FilterContext& ctx,
+                              int64_t scan_group_rows) {
   const auto t0 = std::chrono::steady_clock::now();
   MIXTERA_RETURN_IF_ERROR(ValidatePredicate(where, ctx));
   // Grouping properties: sorted by name, each with its global type.
@@ -272,14 +271,14 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
     };
     const std::string base_sql =
         StrCat("SELECT ", StrJoin(select, ", "), " FROM samples_", ds.dataset_id, " WHERE ");
-    // Scan groups: consecutive files, about kGroupRows records each.
+    // Scan groups: consecutive files, about scan_group_rows records each.
     std::vector<std::pair<size_t, size_t>> groups;
     for (size_t group_begin = 0; group_begin < files.size();) {
       size_t group_end = group_begin;
       int64_t group_records = 0;
       while (group_end < files.size() &&
              (group_end == group_begin ||
-              (group_records + files[group_end].num_records <= kGroupRows &&
+              (group_records + files[group_end].num_records <= scan_group_rows &&
                files[group_end].file_id - files[group_begin].file_id < kMaxGroupFiles))) {
         group_records += files[group_end].num_records;
         ++group_end;

@@ -41,7 +41,14 @@ struct BuiltIndex {
 // group). Errors: InvalidArgument for an unknown grouping property or `split`; errors of
 // the store (IOError, Corruption) as they come; Internal when the store returns rows out of
 // (file_id, sample_id) order.
+//
+// Files are scanned in groups of about `scan_group_rows` records (at least one file each);
+// while one group is turned into runs, the next is scanned on a second thread. The result
+// does not depend on the group size; small groups keep the row buffers in cache (tests use
+// tiny ones to exercise the overlap).
+inline constexpr int64_t kDefaultScanGroupRows = int64_t{1} << 20;
 Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
-                              const std::vector<std::string>& group_by, const FilterContext& ctx);
+                              const std::vector<std::string>& group_by, const FilterContext& ctx,
+                              int64_t scan_group_rows = kDefaultScanGroupRows);
 
 }  // namespace mixtera::query
