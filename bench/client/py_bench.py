@@ -227,6 +227,20 @@ def floor_dataset():
     return Floor()
 
 
+def int_floor_dataset():
+    """An IterableDataset that yields the int 1 forever, read with batch_size=None: no tensor
+    crosses the process boundary, so its waits are the DataLoader's bare per-batch cost (the
+    index and result queues, the worker loop)."""
+    from torch.utils.data import IterableDataset
+
+    class IntFloor(IterableDataset):
+        def __iter__(self):
+            while True:
+                yield 1
+
+    return IntFloor()
+
+
 def worker_cpu_seconds(it: Any) -> Optional[float]:
     """CPU seconds (user + system, all threads) of the DataLoader's worker processes so far."""
     try:
@@ -240,13 +254,15 @@ def worker_cpu_seconds(it: Any) -> Optional[float]:
         return None
 
 
-def run_loader(dataset: Any, steps: int, step_seconds: float, workers: int = 1) -> Dict[str, Any]:
+def run_loader(dataset: Any, steps: int, step_seconds: float, workers: int = 1,
+               batched: bool = True) -> Dict[str, Any]:
     """`steps` batches through a DataLoader with `workers` workers (1 by default); per step,
     the wait for the batch and then a simulated training step (sleep). The first batch
-    (worker start, first chunk) is reported on its own."""
+    (worker start, first chunk) is reported on its own. With `batched` false the loader has
+    batch_size=None and the items are not checked (the int floor)."""
     import torch
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE, num_workers=workers,
-                                         timeout=600 if workers > 0 else 0)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE if batched else None,
+                                         num_workers=workers, timeout=600 if workers > 0 else 0)
     waits, steps_s = [], []
     t_start = time.perf_counter()
     it = iter(loader)
@@ -255,7 +271,8 @@ def run_loader(dataset: Any, steps: int, step_seconds: float, workers: int = 1) 
         t0 = time.perf_counter()
         batch = next(it)
         t1 = time.perf_counter()
-        if tuple(batch.shape) != (BATCH_SIZE, SEQUENCE_LENGTH + 1) or batch.dtype != torch.int32:
+        if batched and (tuple(batch.shape) != (BATCH_SIZE, SEQUENCE_LENGTH + 1) or
+                        batch.dtype != torch.int32):
             shapes_ok = False
         if step_seconds > 0:
             time.sleep(step_seconds)
@@ -296,6 +313,9 @@ def cmd_dataloader(a: argparse.Namespace) -> None:
             reps.append(r)
             log(f"  dataloader {name} rep {rep}: wait {100 * (r['wait_fraction'] or 0):.3f}% of step time, "
                 f"first batch {r['first_batch_s']:.3f} s")
+        r = run_loader(int_floor_dataset(), a.steps, a.step_seconds, batched=False)
+        r.update(rep=rep, impl="int_floor", step_seconds=a.step_seconds)
+        reps.append(r)
         # No DataLoader worker: Mixtera's own C++ prefetch thread reads and tokenizes ahead in
         # this process, so no batch crosses a process boundary.
         r = run_loader(mixtera_ds, a.steps, a.step_seconds, workers=0)

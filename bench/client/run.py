@@ -497,7 +497,7 @@ def main() -> int:
                 if d is not None:
                     loader: Dict[str, Any] = {"reps": d["reps"]}
                     for impl in ("mixtera", "original", "floor", "mixtera_nostep", "original_nostep",
-                                 "floor_nostep", "mixtera_0workers"):
+                                 "floor_nostep", "mixtera_0workers", "int_floor"):
                         reps = [x for x in d["reps"] if x["impl"] == impl]
                         if not all(x["shapes_ok"] for x in reps):
                             r.failures.append(f"dataloader {impl}: a batch is not {8}x{SEQUENCE_LENGTH + 1} int32")
@@ -517,7 +517,8 @@ def main() -> int:
                         f"loader (8 x {SEQUENCE_LENGTH + 1}, {args.step_ms:g} ms step, 1 worker, {args.steps} steps): "
                         f"mixtera waits {waits(m)} (target < {TARGET_WAIT:.0%}) {verdict(ok)}; original style "
                         f"waits {waits(o)}; the DataLoader's floor (a dataset yielding a ready window) "
-                        f"waits {waits(fl)}")
+                        f"waits {waits(fl)}; a dataset yielding an int, unbatched (no tensor crosses "
+                        f"over: the DataLoader's bare per-batch cost) waits {waits(loader['int_floor'])}")
                     lines.append(
                         f"loader with 0 workers (Mixtera's C++ prefetch in the training process): mixtera "
                         f"waits {waits(loader['mixtera_0workers'])}")
