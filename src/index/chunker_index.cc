@@ -17,11 +17,24 @@
 namespace mixtera::index {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '4'};
+constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '5'};
 constexpr uint8_t kRanges = 0;
 constexpr uint8_t kSet = 1;
 // One run stored inline in the entry: entry_data = first sample, entry_aux unused.
 constexpr uint8_t kSingleRun = 2;
+// An Elias-Fano set spanning several files: values are global sample numbers (file_base of
+// the sample's file + its id) less file_base of the entry's file.
+constexpr uint8_t kMultiFileSet = 3;
+
+// A file's samples of one component go to a multi-file set when they are fewer than this
+// (and not one run): a per-file entry would cost more in its record and word rounding than in
+// its samples.
+constexpr uint64_t kSmallSetSamples = 256;
+// A single run this short costs less in a multi-file set (about 2 bytes per sample) than in
+// its own 24-byte entry.
+constexpr uint64_t kShortRunSamples = 12;
+// A multi-file set is closed when it holds this many samples.
+constexpr uint64_t kMultiFileSetSamples = 1024;
 
 // File header: magic, then these counts (all uint64, little endian as in memory).
 struct Header {
@@ -31,6 +44,7 @@ struct Header {
   uint64_t num_ranges;
   uint64_t num_words;
   uint64_t num_samples;
+  uint64_t num_files;  // file slots: the file_base section has num_files + 1 values
 };
 
 size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
@@ -40,8 +54,8 @@ struct Section {
   size_t element_size;
   uint64_t count;
 };
-std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w) {
-  return {{4, c + 1}, {24, e + 1}, {4, r}, {4, r}, {4, r}, {8, w}};
+std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w, uint64_t f) {
+  return {{4, c + 1}, {24, e + 1}, {4, r}, {4, r}, {4, r}, {8, w}, {8, f + 1}};
 }
 
 }  // namespace
@@ -53,6 +67,7 @@ struct ChunkerIndex::Storage {
   std::vector<uint64_t> words;
   std::vector<EntryRecord> entries;
   std::vector<uint32_t> range_begin, range_end, range_offset;
+  std::vector<uint64_t> file_base;
   void* map = nullptr;
   size_t map_size = 0;
   ~Storage() {
@@ -71,7 +86,7 @@ int64_t ChunkerIndex::component_size(int64_t c) const {
 int64_t ChunkerIndex::num_set_samples() const {
   int64_t n = 0;
   for (uint64_t e = 0; e < num_entries_; ++e) {
-    if (entries_[e].kind() == kSet)
+    if (entries_[e].kind() == kSet || entries_[e].kind() == kMultiFileSet)
       n += static_cast<int64_t>(entries_[e + 1].position - entries_[e].position);
   }
   return n;
@@ -79,7 +94,8 @@ int64_t ChunkerIndex::num_set_samples() const {
 
 int64_t ChunkerIndex::bytes() const {
   size_t total = 0;
-  for (const auto& s : SectionsOf(num_components_, num_entries_, num_ranges_, num_words_)) {
+  for (const auto& s :
+       SectionsOf(num_components_, num_entries_, num_ranges_, num_words_, num_files_)) {
     total += Align8(s.element_size * s.count);
   }
   return static_cast<int64_t>(total);
@@ -133,11 +149,22 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
         pos += n;
         ++r;
       }
-    } else {
+    } else if (entries_[e].kind() == kSet) {
       EliasFanoView set(words_ + entries_[e].data, entry_end - entries_[e].position,
                         entries_[e].aux);
       set.Decode(local, take, [&](uint64_t v) {
         emit(file, static_cast<uint32_t>(v), static_cast<uint32_t>(v + 1));
+      });
+    } else {
+      EliasFanoView set(words_ + entries_[e].data, entry_end - entries_[e].position,
+                        entries_[e].aux);
+      const uint64_t base = file_base_[file];
+      uint32_t f = file;
+      set.Decode(local, take, [&](uint64_t v) {
+        const uint64_t global = base + v;
+        while (file_base_[f + 1] <= global) ++f;
+        const auto sample = static_cast<uint32_t>(global - file_base_[f]);
+        emit(f, sample, sample + 1);
       });
     }
     g += take;
@@ -147,9 +174,20 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
 
 std::vector<std::pair<uint32_t, int64_t>> ChunkerIndex::ComponentFiles(int64_t c) const {
   std::vector<std::pair<uint32_t, int64_t>> files;
-  for (uint64_t e = component_entry_begin_[c]; e < component_entry_begin_[c + 1]; ++e) {
-    files.emplace_back(entries_[e].file(),
-                       static_cast<int64_t>(entries_[e + 1].position - entries_[e].position));
+  const uint64_t first = component_entry_begin_[c], last = component_entry_begin_[c + 1];
+  for (uint64_t e = first; e < last; ++e) {
+    if (entries_[e].kind() != kMultiFileSet) {
+      files.emplace_back(entries_[e].file(),
+                         static_cast<int64_t>(entries_[e + 1].position - entries_[e].position));
+      continue;
+    }
+    std::vector<SampleRange> ranges;
+    Extract(c, static_cast<int64_t>(entries_[e].position - entries_[first].position),
+            static_cast<int64_t>(entries_[e + 1].position - entries_[first].position), &ranges);
+    for (const SampleRange& r : ranges) {
+      if (files.empty() || files.back().first != r.file_index) files.emplace_back(r.file_index, 0);
+      files.back().second += r.end - r.begin;
+    }
   }
   return files;
 }
@@ -166,10 +204,12 @@ Status ChunkerIndex::Save(const std::string& path) const {
   h.num_ranges = num_ranges_;
   h.num_words = num_words_;
   h.num_samples = num_samples_;
+  h.num_files = num_files_;
   bool ok = std::fwrite(&h, sizeof(h), 1, f) == 1;
   const void* arrays[] = {component_entry_begin_, entries_, range_begin_, range_end_,
-                          range_offset_,          words_};
-  const auto sections = SectionsOf(num_components_, num_entries_, num_ranges_, num_words_);
+                          range_offset_,          words_,   file_base_};
+  const auto sections =
+      SectionsOf(num_components_, num_entries_, num_ranges_, num_words_, num_files_);
   static const char kZeros[8] = {};
   for (size_t i = 0; i < sections.size() && ok; ++i) {
     const size_t n = sections[i].element_size * sections[i].count;
@@ -212,12 +252,18 @@ Result<std::unique_ptr<ChunkerIndex>> ChunkerIndex::Load(const std::string& path
 Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& origin) {
   Header h;
   std::memcpy(&h, data, sizeof(h));
+  if (std::memcmp(h.magic, kMagic, 5) == 0 && std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) {
+    return Status::Corruption(StrCat(origin, ": index format ", std::string(h.magic, 8), " is not ",
+                                     std::string(kMagic, 8),
+                                     ", which this version reads; execute the query again"));
+  }
   if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) {
     return Status::Corruption(StrCat(origin, ": not a Mixtera index (bad magic)"));
   }
-  const auto sections = SectionsOf(h.num_components, h.num_entries, h.num_ranges, h.num_words);
+  const auto sections =
+      SectionsOf(h.num_components, h.num_entries, h.num_ranges, h.num_words, h.num_files);
   size_t offset = sizeof(Header);
-  const void* ptrs[6];
+  const void* ptrs[7];
   for (size_t i = 0; i < sections.size(); ++i) {
     // Guard the multiplication against absurd counts from a corrupt header.
     if (sections[i].count > size) {
@@ -234,12 +280,14 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   num_ranges_ = h.num_ranges;
   num_words_ = h.num_words;
   num_samples_ = h.num_samples;
+  num_files_ = h.num_files;
   component_entry_begin_ = static_cast<const uint32_t*>(ptrs[0]);
   entries_ = static_cast<const EntryRecord*>(ptrs[1]);
   range_begin_ = static_cast<const uint32_t*>(ptrs[2]);
   range_end_ = static_cast<const uint32_t*>(ptrs[3]);
   range_offset_ = static_cast<const uint32_t*>(ptrs[4]);
   words_ = static_cast<const uint64_t*>(ptrs[5]);
+  file_base_ = static_cast<const uint64_t*>(ptrs[6]);
   // Cheap consistency checks so a corrupt file fails here, not with a wild read later.
   if (component_entry_begin_[0] != 0 || component_entry_begin_[num_components_] != num_entries_ ||
       entries_[0].position != 0 || entries_[num_entries_].position != num_samples_) {
@@ -250,17 +298,31 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
       return Status::Corruption(StrCat(origin, ": index tables are inconsistent"));
     }
   }
+  if (file_base_[0] != 0) {
+    return Status::Corruption(StrCat(origin, ": index file table is inconsistent"));
+  }
+  for (uint64_t f = 0; f < num_files_; ++f) {
+    if (file_base_[f + 1] < file_base_[f]) {
+      return Status::Corruption(StrCat(origin, ": index file table is inconsistent"));
+    }
+  }
   for (uint64_t e = 0; e < num_entries_; ++e) {
     const uint64_t count = entries_[e + 1].position - entries_[e].position;
     const bool bad_ranges =
         entries_[e].kind() == kRanges &&
         (entries_[e].data + entries_[e].aux > num_ranges_ || entries_[e].aux == 0);
+    const bool is_set = entries_[e].kind() == kSet || entries_[e].kind() == kMultiFileSet;
     const bool bad_set =
-        entries_[e].kind() == kSet &&
+        is_set &&
         (entries_[e].data + EliasFanoLayout(count, entries_[e].aux).total_words() > num_words_);
+    // A multi-file set's values must stay within the file table.
+    const bool bad_multi =
+        entries_[e].kind() == kMultiFileSet &&
+        (entries_[e].file() >= num_files_ ||
+         file_base_[entries_[e].file()] + entries_[e].aux > file_base_[num_files_]);
     const bool bad_run = entries_[e].kind() == kSingleRun && entries_[e].data + count >= UINT32_MAX;
-    if (entries_[e + 1].position < entries_[e].position || entries_[e].kind() > kSingleRun ||
-        bad_ranges || bad_run || bad_set || count == 0) {
+    if (entries_[e + 1].position < entries_[e].position || bad_ranges || bad_run || bad_set ||
+        bad_multi || count == 0) {
       return Status::Corruption(StrCat(origin, ": index entry ", e, " is inconsistent"));
     }
   }
@@ -274,6 +336,8 @@ int64_t ChunkerIndexBuilder::AddComponent() {
   component_sizes_.push_back(0);
   entries_.emplace_back();
   runs_.emplace_back();
+  pending_.emplace_back();
+  pending_file_.push_back(0);
   return num_components_++;
 }
 
@@ -283,10 +347,16 @@ void ChunkerIndexBuilder::BeginFile(uint32_t file_index) {
   in_file_ = true;
   have_file_ = true;
   file_index_ = file_index;
+  // Files skipped since the last one hold nothing: their base is the next one's.
+  while (file_base_.size() < static_cast<size_t>(file_index) + 1) {
+    file_base_.push_back(file_base_.back());
+  }
+  file_universe_ = 0;
 }
 
 void ChunkerIndexBuilder::AddRun(int64_t component, uint32_t begin, uint32_t end) {
   MIXTERA_CHECK(in_file_ && begin < end && end < UINT32_MAX);
+  file_universe_ = std::max(file_universe_, end);
   auto& runs = runs_[component];
   if (runs.empty()) {
     touched_.push_back(component);
@@ -300,11 +370,44 @@ void ChunkerIndexBuilder::AddRun(int64_t component, uint32_t begin, uint32_t end
   runs.push_back({begin, end});
 }
 
+void ChunkerIndexBuilder::FlushPending(int64_t c) {
+  std::vector<uint32_t>& pending = pending_[c];
+  if (pending.empty()) return;
+  Entry entry{};
+  entry.kind = kMultiFileSet;
+  entry.file = pending_file_[c];
+  entry.count = pending.size();
+  entry.aux = pending.back() + 1;
+  entry.data = words_.size();
+  EliasFanoEncode(pending, entry.aux, &words_);
+  entries_[c].push_back(entry);
+  pending.clear();
+}
+
 void ChunkerIndexBuilder::FlushComponent(int64_t c) {
   auto& runs = runs_[c];
   uint64_t count = 0;
   for (const Run& r : runs) count += r.end - r.begin;
   const uint64_t universe = runs.back().end;
+  const uint64_t file_base = file_base_[file_index_];
+  if (count < kSmallSetSamples && (runs.size() > 1 || count < kShortRunSamples)) {
+    // Few scattered samples: into the component's multi-file set, whose values (relative to
+    // its first file's base) must stay below 2^32.
+    std::vector<uint32_t>& pending = pending_[c];
+    if (!pending.empty() && file_base + universe - file_base_[pending_file_[c]] >= UINT32_MAX) {
+      FlushPending(c);
+    }
+    if (pending.empty()) pending_file_[c] = file_index_;
+    const auto shift = static_cast<uint32_t>(file_base - file_base_[pending_file_[c]]);
+    for (const Run& r : runs) {
+      for (uint32_t v = r.begin; v < r.end; ++v) pending.push_back(shift + v);
+    }
+    component_sizes_[c] += static_cast<int64_t>(count);
+    runs.clear();
+    if (pending.size() >= kMultiFileSetSamples) FlushPending(c);
+    return;
+  }
+  FlushPending(c);
   const uint64_t range_bytes = 12 * runs.size();
   const uint64_t set_bytes = 8 * EliasFanoLayout(count, universe).total_words();
   Entry entry{};
@@ -342,6 +445,9 @@ void ChunkerIndexBuilder::FlushComponent(int64_t c) {
 
 void ChunkerIndexBuilder::EndFile() {
   MIXTERA_CHECK(in_file_);
+  // The file's base is known; the next file's follows from its universe (its largest sample
+  // id + 1 among the runs added).
+  file_base_.push_back(file_base_[file_index_] + file_universe_);
   for (int64_t c : touched_) FlushComponent(c);
   touched_.clear();
   in_file_ = false;
@@ -349,6 +455,7 @@ void ChunkerIndexBuilder::EndFile() {
 
 std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int64_t>& order) {
   MIXTERA_CHECK(!in_file_ && static_cast<int64_t>(order.size()) == num_components_);
+  for (int64_t c = 0; c < num_components_; ++c) FlushPending(c);
   std::unique_ptr<ChunkerIndex> index(new ChunkerIndex());
   auto& s = *index->storage_;
   uint64_t num_entries = 0;
@@ -375,7 +482,9 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
   s.range_end = std::move(range_end_);
   s.range_offset = std::move(range_offset_);
   s.words = std::move(words_);
+  s.file_base = std::move(file_base_);
   index->num_components_ = order.size();
+  index->num_files_ = s.file_base.size() - 1;
   index->num_entries_ = num_entries;
   index->num_ranges_ = s.range_begin.size();
   index->num_words_ = s.words.size();
@@ -386,6 +495,7 @@ std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int6
   index->range_end_ = s.range_end.data();
   index->range_offset_ = s.range_offset.data();
   index->words_ = s.words.data();
+  index->file_base_ = s.file_base.data();
   return index;
 }
 

@@ -9,10 +9,11 @@
 // Storage is flat, with no string keys: per (component, file) pair one 24-byte entry
 // holding either sorted disjoint ranges (when samples come in runs) or an Elias-Fano set of
 // sample ids (when runs are short), whichever is smaller; a pair with one run keeps it
-// inline. Memory is 24 bytes per entry plus 12 per further range for clustered data, and
-// below 2 bytes per sample for fully interleaved data with enough samples per (component,
-// file) pair. The same layout is the on-disk format (docs/job_format.md), so a
-// saved index is used in place from an mmap.
+// inline. Pairs with only a few scattered samples share one Elias-Fano set per component that
+// spans files (values: global sample numbers, see file_base_). Memory is 24 bytes per entry
+// plus 12 per further range for clustered data, and about the Elias-Fano bound (under 2 bytes
+// per sample down to 1 sample in 10,000) for fully interleaved data. The same layout is the
+// on-disk format (docs/job_format.md), so a saved index is used in place from an mmap.
 //
 // Component keys (the property values) are not stored here: the caller numbers components
 // (see ChunkerIndexBuilder::Finish) and keeps their keys.
@@ -78,6 +79,7 @@ class ChunkerIndex {
   std::unique_ptr<Storage> storage_;
   uint64_t num_components_ = 0, num_entries_ = 0, num_ranges_ = 0, num_words_ = 0;
   uint64_t num_samples_ = 0;
+  uint64_t num_files_ = 0;  // file slots (the largest file index + 1)
   // Views into storage_ (see docs/job_format.md for their meaning).
   const uint32_t* component_entry_begin_ = nullptr;  // [C + 1]; a job has < 2^32 entries
   // One (component, file) pair in 24 bytes, so random access touches one or two lines.
@@ -87,7 +89,8 @@ class ChunkerIndex {
     uint32_t file_and_kind;  // file index (low 30 bits) | kind << 30
     uint32_t aux;            // range count, or set universe
     uint32_t file() const { return file_and_kind & kFileMask; }
-    uint32_t kind() const { return file_and_kind >> 30; }  // 0 ranges, 1 set, 2 one run
+    // 0 ranges, 1 set, 2 one run, 3 a set over several files
+    uint32_t kind() const { return file_and_kind >> 30; }
   };
   static constexpr uint32_t kFileMask = (1u << 30) - 1;
   static_assert(sizeof(EntryRecord) == 24);
@@ -96,6 +99,9 @@ class ChunkerIndex {
   const uint32_t* range_end_ = nullptr;     // [R]
   const uint32_t* range_offset_ = nullptr;  // [R] position of the range in its entry
   const uint64_t* words_ = nullptr;         // [W] Elias-Fano blocks
+  // [F + 1] the global number of each file's sample 0: the sum of the sample-id universes
+  // (largest id + 1) of the files before it; multi-file sets store global numbers.
+  const uint64_t* file_base_ = nullptr;
 };
 
 // Builds an index file by file. Not thread-safe.
@@ -140,6 +146,7 @@ class ChunkerIndexBuilder {
     uint64_t count;
   };
   void FlushComponent(int64_t c);
+  void FlushPending(int64_t c);
 
   int64_t num_components_ = 0;
   std::vector<int64_t> component_sizes_;
@@ -147,6 +154,13 @@ class ChunkerIndexBuilder {
   std::vector<std::vector<Entry>> entries_;
   std::vector<uint32_t> range_begin_, range_end_, range_offset_;
   std::vector<uint64_t> words_;
+  // file_base_[f]: see ChunkerIndex::file_base_; one past the last file begun.
+  std::vector<uint64_t> file_base_ = {0};
+  uint32_t file_universe_ = 0;  // the current file's largest sample id + 1 so far
+  // Per component: the samples of small per-file sets not yet stored, which go into one
+  // multi-file set starting at file pending_file_[c], as global numbers less that file's base.
+  std::vector<std::vector<uint32_t>> pending_;
+  std::vector<uint32_t> pending_file_;
   // The current file's runs per component, and the components it touched.
   bool in_file_ = false;
   uint32_t file_index_ = 0;

@@ -94,6 +94,48 @@ TEST(ChunkerIndex, RandomAccessMatchesModelForClusteredAndInterleavedData) {
   }
 }
 
+// Many components over many files, so most (component, file) pairs hold a few scattered
+// samples: they are stored in sets spanning several files (with files that hold nothing in
+// between), mixed with per-file entries where a file holds more; saved and loaded too.
+TEST(ChunkerIndex, SmallSetsSpanFilesAndMatchTheModel) {
+  std::mt19937_64 rng(7);
+  std::vector<Stream> model;
+  std::vector<int64_t> order(300);
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(order.size() - 1 - i);
+  // 300 components, ~1,100 matching samples per file: ~4 per (component, file).
+  auto index = BuildRandom(300, 60, 0.0, rng, &model, order);
+  CheckAgainstModel(*index, model, order, rng);
+  EXPECT_EQ(index->num_set_samples(), index->num_samples());  // all in sets
+  EXPECT_LT(index->num_entries(), 300 * 40);  // far fewer than one per (component, file)
+  // Where the model's streams cross files, ComponentFiles counts per file.
+  for (size_t c = 0; c < 5; ++c) {
+    std::vector<std::pair<uint32_t, int64_t>> want;
+    for (const auto& [file, sample] : model[order[c]]) {
+      if (want.empty() || want.back().first != file) want.emplace_back(file, 0);
+      ++want.back().second;
+    }
+    EXPECT_EQ(index->ComponentFiles(static_cast<int64_t>(c)), want);
+  }
+  mixtera::testing::TempDir dir;
+  ASSERT_OK(index->Save(dir.path() + "/index.bin"));
+  ASSERT_OK_AND_ASSIGN(auto loaded, ChunkerIndex::Load(dir.path() + "/index.bin"));
+  EXPECT_EQ(loaded->bytes(), index->bytes());
+  CheckAgainstModel(*loaded, model, order, rng);
+  // The file table is the last section: a total below a file's base is Corruption.
+  {
+    std::fstream f(dir.path() + "/index.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-8, std::ios::end);
+    const uint64_t zero = 0;
+    f.write(reinterpret_cast<const char*>(&zero), sizeof(zero));
+  }
+  auto corrupt = ChunkerIndex::Load(dir.path() + "/index.bin");
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_EQ(corrupt.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(corrupt.status().message().find("file table"), std::string::npos);
+  // Less than 3 bytes per sample here (60 files of up to 3,000 samples each).
+  EXPECT_LT(index->bytes(), 3 * index->num_samples());
+}
+
 TEST(ChunkerIndex, SaveLoadRoundTripAndCorruption) {
   mixtera::testing::TempDir dir;
   std::mt19937_64 rng(5);
@@ -125,6 +167,16 @@ TEST(ChunkerIndex, SaveLoadRoundTripAndCorruption) {
   auto text = ChunkerIndex::Load(dir.path() + "/text.bin");
   ASSERT_FALSE(text.ok());
   EXPECT_EQ(text.status().code(), StatusCode::kCorruption);
+  // An index of another format version says so.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.write("MXIDX004", 8);
+  }
+  auto old_format = ChunkerIndex::Load(path);
+  ASSERT_FALSE(old_format.ok());
+  EXPECT_NE(old_format.status().message().find("index format MXIDX004 is not MXIDX005"),
+            std::string::npos)
+      << old_format.status().ToString();
   auto missing = ChunkerIndex::Load(dir.path() + "/missing.bin");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kIOError);
