@@ -158,10 +158,10 @@ void ChunkerIndex::Extract(int64_t c, int64_t begin, int64_t end,
     } else {
       EliasFanoView set(words_ + entries_[e].data, entry_end - entries_[e].position,
                         entries_[e].aux);
-      const uint64_t base = file_base_[file];
+      const uint64_t entry_base = file_base_[file];
       uint32_t f = file;
       set.Decode(local, take, [&](uint64_t v) {
-        const uint64_t global = base + v;
+        const uint64_t global = entry_base + v;
         while (file_base_[f + 1] <= global) ++f;
         const auto sample = static_cast<uint32_t>(global - file_base_[f]);
         emit(f, sample, sample + 1);
