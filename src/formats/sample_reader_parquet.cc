@@ -18,7 +18,7 @@ namespace {
 
 // Wanted rows further apart than this are fetched by separate queries, so the row groups
 // between them are not decoded (DuckDB skips row groups whose file_row_number range misses
-// the query's BETWEEN bounds); closer rows share one query and one bitmap.
+// the query's BETWEEN bounds); closer rows share one query.
 constexpr int64_t kMaxRowGapPerQuery = 1 << 16;
 
 // The reader's in-memory DuckDB instance: one per process (opening one costs tens of
@@ -112,8 +112,9 @@ Result<std::vector<std::string>> ReadParquet(const SampleFile& file,
   if (sample_ids.empty()) return texts;
   MIXTERA_ASSIGN_OR_RETURN(duckdb::Connection * conn, ThreadConnection());
 
-  // $1 path, $2/$3 the first and last row of a group, $4 the group's bitmap (bit i: row
-  // first + i is wanted).
+  // $1 path, $2/$3 the first and last wanted row of a group. DuckDB decodes the row groups
+  // holding that span once and returns its rows; the wanted ones are picked here (a filter in
+  // the query costs more: the text column is decoded whole either way).
   std::string sql = "SELECT t.file_row_number";
   const std::vector<std::string> columns =
       records ? std::vector<std::string>{"to_json(t)::VARCHAR"} : file.text_fields;
@@ -123,12 +124,13 @@ Result<std::vector<std::string>> ReadParquet(const SampleFile& file,
   if (records) sql += ", to_json(t)::VARCHAR";
   sql +=
       " FROM read_parquet($1, file_row_number = true) t WHERE t.file_row_number BETWEEN $2 AND"
-      " $3 AND get_bit($4::BIT, (t.file_row_number - $2)::INTEGER) = 1";
+      " $3";
   MIXTERA_ASSIGN_OR_RETURN(auto stmt, conn->Prepare(sql));
   MIXTERA_RETURN_IF_ERROR(stmt.BindString(1, file.path));
 
   std::vector<bool> found(sample_ids.size(), false);
-  std::vector<bool> bits;
+  // slot[row - lo]: the index in sample_ids of a wanted row, or -1.
+  std::vector<int64_t> slot;
   for (size_t first = 0; first < sample_ids.size();) {
     size_t last = first + 1;  // the group is sample_ids[first, last)
     while (last < sample_ids.size() &&
@@ -137,11 +139,10 @@ Result<std::vector<std::string>> ReadParquet(const SampleFile& file,
     }
     const int64_t lo = sample_ids[first];
     const int64_t hi = sample_ids[last - 1];
-    bits.assign(static_cast<size_t>(hi - lo + 1), false);
-    for (size_t i = first; i < last; ++i) bits[sample_ids[i] - lo] = true;
+    slot.assign(static_cast<size_t>(hi - lo + 1), -1);
+    for (size_t i = first; i < last; ++i) slot[sample_ids[i] - lo] = static_cast<int64_t>(i);
     MIXTERA_RETURN_IF_ERROR(stmt.BindInt64(2, lo));
     MIXTERA_RETURN_IF_ERROR(stmt.BindInt64(3, hi));
-    MIXTERA_RETURN_IF_ERROR(stmt.BindBits(4, bits));
     auto result = stmt.ExecuteStreaming();
     if (!result.ok()) {
       if (result.status().code() == StatusCode::kInvalidArgument) {
@@ -162,12 +163,12 @@ Result<std::vector<std::string>> ReadParquet(const SampleFile& file,
       if (!*more) break;
       for (int64_t r = 0; r < result->chunk_size(); ++r) {
         const int64_t row = result->GetInt64(0, r);
-        auto it = std::lower_bound(sample_ids.begin() + first, sample_ids.begin() + last, row);
-        if (it == sample_ids.begin() + last || *it != row) {
+        if (row < lo || row > hi) {
           return Status::Internal(
-              StrCat(file.path, ": DuckDB returned row ", row, ", which was not asked for"));
+              StrCat(file.path, ": DuckDB returned row ", row, ", outside [", lo, ", ", hi, "]"));
         }
-        const size_t index = static_cast<size_t>(it - sample_ids.begin());
+        if (slot[static_cast<size_t>(row - lo)] < 0) continue;  // in the span, not wanted
+        const auto index = static_cast<size_t>(slot[static_cast<size_t>(row - lo)]);
         std::string& text = texts[index];
         text.clear();
         for (size_t f = 0; f < columns.size(); ++f) {
