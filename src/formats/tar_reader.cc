@@ -256,17 +256,22 @@ struct Entry {
   int64_t size = 0;
 };
 
-// Splits a member path into key and extension (WebDataset convention).
-void SplitName(const std::string& name, std::string* key, std::string* extension) {
+// Splits a member path into key and extension (WebDataset convention); the views point into
+// `name`.
+void SplitName(std::string_view name, std::string_view* key, std::string_view* extension) {
   const size_t slash = name.rfind('/');
-  const size_t dot = name.find('.', slash == std::string::npos ? 0 : slash + 1);
-  if (dot == std::string::npos) {
-    *key = name;
-    extension->clear();
-  } else {
-    *key = name.substr(0, dot);
-    *extension = name.substr(dot + 1);
-  }
+  const size_t dot = name.find('.', slash == std::string_view::npos ? 0 : slash + 1);
+  *key = name.substr(0, dot);
+  *extension = dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+}
+
+// Whether `block` is a POSIX ustar header ("ustar\0" + "00"), which may store a path prefix;
+// GNU headers ("ustar  \0") do not.
+bool IsPosixUstar(const char* block) {
+  return std::memcmp(block + kMagicOffset,
+                     "ustar\0"
+                     "00",
+                     8) == 0;
 }
 
 }  // namespace
@@ -299,8 +304,11 @@ class TarSampleScanner::Impl {
       if (!pending_.has_value()) return std::optional<TarSample>();
     }
     TarSample sample;
-    std::string extension;
-    SplitName(pending_->name, &sample.key, &extension);
+    // Views into pending_->name, copied before the entry moves on.
+    std::string_view key_view, extension_view;
+    SplitName(pending_->name, &key_view, &extension_view);
+    sample.key = std::string(key_view);
+    std::string extension(extension_view);
     if (finished_keys_.count(sample.key) != 0) {
       return Status::Corruption(StrCat(path_, ": members of sample '", sample.key,
                                        "' are not consecutive (member '", pending_->name,
@@ -326,9 +334,9 @@ class TarSampleScanner::Impl {
 
       MIXTERA_ASSIGN_OR_RETURN(pending_, NextEntry());
       if (!pending_.has_value()) break;
-      std::string next_key;
-      SplitName(pending_->name, &next_key, &extension);
-      if (next_key != sample.key) break;
+      SplitName(pending_->name, &key_view, &extension_view);
+      if (key_view != sample.key) break;
+      extension = std::string(extension_view);
     }
     finished_keys_.insert(sample.key);
     return std::optional<TarSample>(std::move(sample));
@@ -376,11 +384,7 @@ class TarSampleScanner::Impl {
       const char type = block[kTypeOffset];
       if (first_header < 0) first_header = header_offset;
       std::string name = header_name;
-      // POSIX ustar ("ustar\0" + "00") stores a path prefix; GNU ("ustar  \0") does not.
-      if (std::memcmp(block + kMagicOffset,
-                      "ustar\0"
-                      "00",
-                      8) == 0) {
+      if (IsPosixUstar(block)) {
         std::string prefix = CString(block + kPrefixOffset, kPrefixBytes);
         if (!prefix.empty()) name = prefix + "/" + name;
       }
@@ -528,10 +532,7 @@ bool SplitPlainTarSample(std::string_view sample, std::string_view* key,
     const char type = block[kTypeOffset];
     const bool regular = type == '0' || type == '\0' || type == '7';
     if (!regular && type != 'x' && type != 'L') return false;
-    if (block[kPrefixOffset] != '\0' && std::memcmp(block + kMagicOffset,
-                                                    "ustar\0"
-                                                    "00",
-                                                    8) == 0) {
+    if (block[kPrefixOffset] != '\0' && IsPosixUstar(block)) {
       return false;  // a POSIX path prefix: the name is not one piece of the header
     }
     int64_t size = 0;
@@ -558,11 +559,8 @@ bool SplitPlainTarSample(std::string_view sample, std::string_view* key,
             ? *extended_name
             : std::string_view(block + kNameOffset, strnlen(block + kNameOffset, kNameBytes));
     extended_name.reset();
-    const size_t slash = name.rfind('/');
-    const size_t dot = name.find('.', slash == std::string_view::npos ? 0 : slash + 1);
-    const std::string_view member_key = name.substr(0, dot);
-    const std::string_view extension =
-        dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+    std::string_view member_key, extension;
+    SplitName(name, &member_key, &extension);
     if (members->empty()) {
       *key = member_key;
     } else if (member_key != *key) {

@@ -51,7 +51,8 @@ struct PlainTarMember {
 // possibly after a pax ('x') or GNU long-name ('L') header, with valid checksums and sizes, no
 // ustar path prefix, all with one key and distinct extensions, and nothing else in the bytes.
 // Returns false for anything else, including damaged bytes; the caller then uses
-// TarSampleScanner, which // understands every form and names what is wrong. Sets `*key` to the members' key.
+// TarSampleScanner, which understands every form and names what is wrong. Sets `*key` to the
+// members' key.
 bool SplitPlainTarSample(std::string_view sample, std::string_view* key,
                          std::vector<PlainTarMember>* members);
 
