@@ -1,6 +1,7 @@
 #include "index/elias_fano.h"
 
 #include <bit>
+#include <cstring>
 
 #include "base/macros.h"
 
@@ -22,18 +23,20 @@ EliasFanoParams EliasFanoLayout(uint64_t n, uint64_t universe) {
   return p;
 }
 
-void EliasFanoEncode(const std::vector<uint32_t>& values, uint64_t universe,
-                     std::vector<uint64_t>* words) {
-  const EliasFanoParams p = EliasFanoLayout(values.size(), universe);
-  const size_t base = words->size();
-  words->resize(base + p.total_words(), 0);
-  uint64_t* lower = words->data() + base;
+void EliasFanoEncodeTo(const uint32_t* values, uint64_t n, uint64_t universe, uint64_t* out) {
+  const EliasFanoParams p = EliasFanoLayout(n, universe);
+  uint64_t* lower = out;
   uint64_t* upper = lower + p.lower_words;
   uint64_t* select = upper + p.upper_words;
+  std::memset(out, 0, p.total_words() * sizeof(uint64_t));
   const uint64_t low_mask = p.low_bits == 0 ? 0 : (uint64_t{1} << p.low_bits) - 1;
-  for (uint64_t i = 0; i < values.size(); ++i) {
+  // Order and range are checked once at the end: `bad` collects any violation.
+  uint64_t previous = 0;
+  bool bad = n > 0 && values[n - 1] >= universe;
+  for (uint64_t i = 0; i < n; ++i) {
     const uint64_t x = values[i];
-    MIXTERA_CHECK(x < universe && (i == 0 || x > values[i - 1]));
+    bad |= i > 0 && x <= previous;
+    previous = x;
     if (p.low_bits > 0) {
       const uint64_t bit = i * p.low_bits;
       const uint64_t w = bit >> 6, off = bit & 63;
@@ -44,6 +47,14 @@ void EliasFanoEncode(const std::vector<uint32_t>& values, uint64_t universe,
     upper[pos >> 6] |= uint64_t{1} << (pos & 63);
     if (i % kSelectStride == 0) select[i / kSelectStride] = pos;
   }
+  MIXTERA_CHECK(!bad);
+}
+
+void EliasFanoEncode(const std::vector<uint32_t>& values, uint64_t universe,
+                     BigArray<uint64_t>* words) {
+  const size_t base = words->size();
+  words->resize(base + EliasFanoLayout(values.size(), universe).total_words());
+  EliasFanoEncodeTo(values.data(), values.size(), universe, words->data() + base);
 }
 
 EliasFanoView::EliasFanoView(const uint64_t* words, uint64_t n, uint64_t universe)

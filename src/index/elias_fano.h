@@ -5,13 +5,15 @@
 // (component, file) pairs whose samples form short ranges (DESIGN.md §3.4).
 //
 // Layout of an encoded block (64-bit words, so it can be used in place from an mmap):
-
+//   [lower bits: n * L bits, packed][upper bits: n + (u >> L) + 1 bits][select samples]
 // where L = floor(log2(u / n)) (0 when u <= n), element i sets upper bit (x_i >> L) + i,
 // and the select samples hold, for every 256th element, the position of its upper bit.
 #pragma once
 
 #include <cstdint>
 #include <vector>
+
+#include "base/big_array.h"
 
 namespace mixtera::index {
 
@@ -29,8 +31,13 @@ struct EliasFanoParams {
 EliasFanoParams EliasFanoLayout(uint64_t n, uint64_t universe);
 
 // Appends the encoding of `values` (strictly increasing, all < universe) to *words.
+// Aborts (MIXTERA_CHECK) when they are not.
 void EliasFanoEncode(const std::vector<uint32_t>& values, uint64_t universe,
-                     std::vector<uint64_t>* words);
+                     BigArray<uint64_t>* words);
+// Writes the encoding of values[0, n) to out[0, EliasFanoLayout(n, universe).total_words())
+// (whatever it held before). Same requirements as EliasFanoEncode. Distinct `out` ranges may
+// be written from different threads.
+void EliasFanoEncodeTo(const uint32_t* values, uint64_t n, uint64_t universe, uint64_t* out);
 
 // A read-only view of one encoded block. Cheap to construct; does not own the words.
 class EliasFanoView {

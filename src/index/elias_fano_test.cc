@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -11,9 +12,15 @@ namespace {
 // Encodes `values`, then checks every (first, count) window a reader may ask for against
 // the plain vector.
 void CheckRoundTrip(const std::vector<uint32_t>& values, uint64_t universe, std::mt19937_64& rng) {
-  std::vector<uint64_t> words = {0xdeadbeef};  // a block need not start at word 0
+  BigArray<uint64_t> words = {0xdeadbeef};  // a block need not start at word 0
   EliasFanoEncode(values, universe, &words);
-  EXPECT_EQ(words.size() - 1, EliasFanoLayout(values.size(), universe).total_words());
+  const uint64_t total = EliasFanoLayout(values.size(), universe).total_words();
+  EXPECT_EQ(words.size() - 1, total);
+  EXPECT_EQ(words[0], 0xdeadbeefu);
+  // Encoding in place overwrites whatever the words held.
+  std::vector<uint64_t> in_place(total, ~uint64_t{0});
+  EliasFanoEncodeTo(values.data(), values.size(), universe, in_place.data());
+  EXPECT_TRUE(std::equal(in_place.begin(), in_place.end(), words.begin() + 1));
   EliasFanoView view(words.data() + 1, values.size(), universe);
   std::vector<uint64_t> all;
   view.Decode(0, values.size(), [&](uint64_t v) { all.push_back(v); });
