@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <span>
+#include <thread>
 
 #include "base/macros.h"
 #include "base/strings.h"
@@ -64,7 +67,7 @@ std::vector<Section> SectionsOf(uint64_t c, uint64_t e, uint64_t r, uint64_t w, 
 struct ChunkerIndex::Storage {
   using EntryRecord = ChunkerIndex::EntryRecord;
   std::vector<uint32_t> component_entry_begin;
-  std::vector<uint64_t> words;
+  BigArray<uint64_t> words;
   std::vector<EntryRecord> entries;
   std::vector<uint32_t> range_begin, range_end, range_offset;
   std::vector<uint64_t> file_base;
@@ -329,6 +332,8 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   return Status::OK();
 }
 
+void ChunkerIndexBuilder::SlabFree::operator()(uint32_t* p) const { std::free(p); }
+
 ChunkerIndexBuilder::ChunkerIndexBuilder() = default;
 ChunkerIndexBuilder::~ChunkerIndexBuilder() = default;
 
@@ -337,7 +342,6 @@ int64_t ChunkerIndexBuilder::AddComponent() {
   entries_.emplace_back();
   runs_.emplace_back();
   pending_.emplace_back();
-  pending_file_.push_back(0);
   return num_components_++;
 }
 
@@ -370,18 +374,75 @@ void ChunkerIndexBuilder::AddRun(int64_t component, uint32_t begin, uint32_t end
   runs.push_back({begin, end});
 }
 
+void ChunkerIndexBuilder::AddPendingBlock(Pending& p) {
+  uint32_t block;
+  if (!free_blocks_.empty()) {
+    block = free_blocks_.back();
+    free_blocks_.pop_back();
+  } else {
+    block = static_cast<uint32_t>(block_next_.size());
+    MIXTERA_CHECK(block < kNoBlock);
+    if (block % kSlabBlocks == 0) {
+      void* slab = std::aligned_alloc(kSlabBytes, kSlabBytes);
+      MIXTERA_CHECK(slab != nullptr);
+      madvise(slab, kSlabBytes, MADV_HUGEPAGE);  // advice only: failure is harmless
+      pool_slabs_.emplace_back(static_cast<uint32_t*>(slab));
+    }
+    block_next_.push_back(kNoBlock);
+  }
+  block_next_[block] = kNoBlock;
+  if (p.count == 0) {
+    p.head = block;
+  } else {
+    block_next_[p.tail] = block;
+  }
+  p.tail = block;
+  p.tail_values = BlockValues(block);
+}
+
+void ChunkerIndexBuilder::AppendPending(int64_t c, uint32_t begin, uint32_t end) {
+  Pending& p = pending_[c];
+  while (begin < end) {
+    if (p.count % kBlockValues == 0) AddPendingBlock(p);
+    const uint32_t n = std::min(kBlockValues - p.count % kBlockValues, end - begin);
+    uint32_t* out = p.tail_values + p.count % kBlockValues;
+    for (uint32_t i = 0; i < n; ++i) out[i] = begin + i;
+    p.count += n;
+    begin += n;
+  }
+  p.last = end - 1;
+}
+
+void ChunkerIndexBuilder::CopyPending(const Pending& p, uint32_t* out) const {
+  uint32_t copied = 0;
+  for (uint32_t block = p.head; copied < p.count; block = block_next_[block]) {
+    const uint32_t n = std::min(kBlockValues, p.count - copied);
+    std::memcpy(out + copied, BlockValues(block), n * sizeof(uint32_t));
+    copied += n;
+  }
+}
+
+void ChunkerIndexBuilder::TakePending(int64_t c, std::vector<uint32_t>* out) {
+  Pending& p = pending_[c];
+  out->resize(p.count);
+  CopyPending(p, out->data());
+  for (uint32_t block = p.head; block != kNoBlock; block = block_next_[block]) {
+    free_blocks_.push_back(block);
+  }
+  p = Pending{};
+}
+
 void ChunkerIndexBuilder::FlushPending(int64_t c) {
-  std::vector<uint32_t>& pending = pending_[c];
-  if (pending.empty()) return;
+  if (pending_[c].count == 0) return;
   Entry entry{};
   entry.kind = kMultiFileSet;
-  entry.file = pending_file_[c];
-  entry.count = pending.size();
-  entry.aux = pending.back() + 1;
+  entry.file = pending_[c].file;
+  entry.count = pending_[c].count;
+  entry.aux = pending_[c].last + 1;
   entry.data = words_.size();
-  EliasFanoEncode(pending, entry.aux, &words_);
+  TakePending(c, &scratch_);
+  EliasFanoEncode(scratch_, entry.aux, &words_);
   entries_[c].push_back(entry);
-  pending.clear();
 }
 
 void ChunkerIndexBuilder::FlushComponent(int64_t c) {
@@ -393,18 +454,16 @@ void ChunkerIndexBuilder::FlushComponent(int64_t c) {
   if (count < kSmallSetSamples && (runs.size() > 1 || count < kShortRunSamples)) {
     // Few scattered samples: into the component's multi-file set, whose values (relative to
     // its first file's base) must stay below 2^32.
-    std::vector<uint32_t>& pending = pending_[c];
-    if (!pending.empty() && file_base + universe - file_base_[pending_file_[c]] >= UINT32_MAX) {
+    Pending& pending = pending_[c];
+    if (pending.count > 0 && file_base + universe - file_base_[pending.file] >= UINT32_MAX) {
       FlushPending(c);
     }
-    if (pending.empty()) pending_file_[c] = file_index_;
-    const auto shift = static_cast<uint32_t>(file_base - file_base_[pending_file_[c]]);
-    for (const Run& r : runs) {
-      for (uint32_t v = r.begin; v < r.end; ++v) pending.push_back(shift + v);
-    }
+    if (pending.count == 0) pending.file = file_index_;
+    const auto shift = static_cast<uint32_t>(file_base - file_base_[pending.file]);
+    for (const Run& r : runs) AppendPending(c, shift + r.begin, shift + r.end);
     component_sizes_[c] += static_cast<int64_t>(count);
     runs.clear();
-    if (pending.size() >= kMultiFileSetSamples) FlushPending(c);
+    if (pending.count >= kMultiFileSetSamples) FlushPending(c);
     return;
   }
   FlushPending(c);
@@ -453,9 +512,144 @@ void ChunkerIndexBuilder::EndFile() {
   in_file_ = false;
 }
 
+void ChunkerIndexBuilder::FlushAllPending() {
+  // Lay out every open set first (one allocation of words), then encode them; with many
+  // pending samples, on two threads (each set goes to its own words).
+  std::vector<int64_t> open;
+  uint64_t total_values = 0;
+  size_t end_word = words_.size();
+  for (int64_t c = 0; c < num_components_; ++c) {
+    const Pending& p = pending_[c];
+    if (p.count == 0) continue;
+    Entry entry{};
+    entry.kind = kMultiFileSet;
+    entry.file = p.file;
+    entry.count = p.count;
+    entry.aux = p.last + 1;
+    entry.data = end_word;
+    end_word += EliasFanoLayout(p.count, entry.aux).total_words();
+    entries_[c].push_back(entry);
+    open.push_back(c);
+    total_values += p.count;
+  }
+  if (open.empty()) return;
+  words_.resize(end_word);  // each set's encoding writes all of its words
+  // The encoders only read the blocks (the builder is spent after Finish, so nothing frees
+  // them); each set is copied to a scratch array of its thread, then encoded.
+  auto encode = [this](std::span<const int64_t> components) {
+    std::vector<uint32_t> values;
+    for (int64_t c : components) {
+      values.resize(pending_[c].count);
+      CopyPending(pending_[c], values.data());
+      const Entry& entry = entries_[c].back();
+      EliasFanoEncodeTo(values.data(), values.size(), entry.aux, words_.data() + entry.data);
+    }
+  };
+  constexpr uint64_t kParallelValues = uint64_t{1} << 16;
+  if (total_values < kParallelValues) {
+    encode(open);
+  } else {
+    // Two halves of about equal numbers of values.
+    size_t split = 0;
+    for (uint64_t seen = 0; split < open.size() && seen < total_values / 2; ++split) {
+      seen += pending_[open[split]].count;
+    }
+    std::thread helper([&] { encode(std::span<const int64_t>(open).subspan(split)); });
+    encode(std::span<const int64_t>(open).first(split));
+    helper.join();
+  }
+  for (int64_t c : open) pending_[c] = Pending{};
+}
+
+void ChunkerIndexBuilder::AddFile(uint32_t file_index, std::span<const uint64_t> rows) {
+  BeginFile(file_index);
+  if (file_stats_.size() < static_cast<size_t>(num_components_)) {
+    file_stats_.resize(static_cast<size_t>(num_components_));
+  }
+  // Pass 1: per component, its count and first and last sample in this file.
+  // `ordered` collects violations of the row order and of the component range.
+  bool ordered = true;
+  uint64_t previous = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const uint64_t row = rows[i];
+    const uint32_t c = static_cast<uint32_t>(row);
+    const auto sample = static_cast<uint32_t>(row >> 32);
+    ordered &= (i == 0 || (row >> 32) > previous) && c < static_cast<uint64_t>(num_components_);
+    if (!ordered) break;
+    previous = row >> 32;
+    FileStats& st = file_stats_[c];
+    if (st.count++ == 0) {
+      touched_.push_back(c);
+      st.first = sample;
+    }
+    st.last = sample;
+  }
+  MIXTERA_CHECK(ordered && previous < UINT32_MAX - 1);
+  if (!rows.empty()) file_universe_ = static_cast<uint32_t>(previous) + 1;
+  // Which components' samples go to their multi-file set: the rule of FlushComponent (a
+  // component's samples are one run when they are consecutive).
+  const uint64_t file_base = file_base_[file_index_];
+  for (int64_t c : touched_) {
+    FileStats& st = file_stats_[c];
+    const bool one_run = st.last - st.first + 1 == st.count;
+    st.pending = st.count < kSmallSetSamples && (!one_run || st.count < kShortRunSamples);
+    if (!st.pending) continue;
+    Pending& pending = pending_[c];
+    if (pending.count > 0 && file_base + st.last + 1 - file_base_[pending.file] >= UINT32_MAX) {
+      FlushPending(c);
+    }
+    if (pending.count == 0) pending.file = file_index_;
+    st.shift = static_cast<uint32_t>(file_base - file_base_[pending.file]);
+  }
+  // Pass 2: maximal runs of one component, to its pending samples or its runs.
+  for (size_t i = 0; i < rows.size();) {
+    const uint32_t c = static_cast<uint32_t>(rows[i]);
+    const auto begin = static_cast<uint32_t>(rows[i] >> 32);
+    uint32_t end = begin + 1;
+    size_t j = i + 1;
+    while (j < rows.size() && rows[j] == ((static_cast<uint64_t>(end) << 32) | c)) {
+      ++end;
+      ++j;
+    }
+    i = j;
+    const FileStats& st = file_stats_[c];
+    if (!st.pending) {
+      auto& runs = runs_[c];
+      if (!runs.empty() && runs.back().end == begin) {
+        runs.back().end = end;
+      } else {
+        runs.push_back({begin, end});
+      }
+      continue;
+    }
+    Pending& p = pending_[c];
+    if (end == begin + 1 && p.count % kBlockValues != 0) {
+      p.tail_values[p.count % kBlockValues] = st.shift + begin;
+      ++p.count;
+      p.last = st.shift + begin;
+    } else {
+      AppendPending(c, st.shift + begin, st.shift + end);
+    }
+  }
+  // EndFile, with the pending components already done.
+  file_base_.push_back(file_base + file_universe_);
+  for (int64_t c : touched_) {
+    FileStats& st = file_stats_[c];
+    if (st.pending) {
+      component_sizes_[c] += st.count;
+      if (pending_[c].count >= kMultiFileSetSamples) FlushPending(c);
+    } else {
+      FlushComponent(c);
+    }
+    st.count = 0;
+  }
+  touched_.clear();
+  in_file_ = false;
+}
+
 std::unique_ptr<ChunkerIndex> ChunkerIndexBuilder::Finish(const std::vector<int64_t>& order) {
   MIXTERA_CHECK(!in_file_ && static_cast<int64_t>(order.size()) == num_components_);
-  for (int64_t c = 0; c < num_components_; ++c) FlushPending(c);
+  FlushAllPending();
   std::unique_ptr<ChunkerIndex> index(new ChunkerIndex());
   auto& s = *index->storage_;
   uint64_t num_entries = 0;

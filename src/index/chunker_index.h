@@ -23,9 +23,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "base/big_array.h"
 #include "mixtera/result.h"
 
 namespace mixtera::index {
@@ -126,6 +128,11 @@ class ChunkerIndexBuilder {
   void AddRun(int64_t component, uint32_t begin, uint32_t end);
   void EndFile();
 
+  // A whole file at once, the same as BeginFile(file_index), one AddRun per sample and
+  // EndFile(), but faster when components interleave: rows[i] = sample << 32 | component,
+  // with strictly increasing samples (checked; the process aborts otherwise).
+  void AddFile(uint32_t file_index, std::span<const uint64_t> rows);
+
   // The finished index with components renumbered: component i of the index is the
   // builder's component order[i]; `order` must be a permutation of [0, num_components()).
   // The builder is spent afterwards.
@@ -145,22 +152,66 @@ class ChunkerIndexBuilder {
     uint64_t data;
     uint64_t count;
   };
+  struct Pending;
   void FlushComponent(int64_t c);
   void FlushPending(int64_t c);
+  // FlushPending of every component (at Finish).
+  void FlushAllPending();
+  // Appends values [begin, end) to component c's pending samples.
+  void AppendPending(int64_t c, uint32_t begin, uint32_t end);
+  // Points p's tail at a new block (p.count is a multiple of kBlockValues).
+  void AddPendingBlock(Pending& p);
+  // Copies the pending samples to out[0, p.count).
+  void CopyPending(const Pending& p, uint32_t* out) const;
+  // Copies component c's pending samples to *out (replacing it), frees their blocks and
+  // empties the list.
+  void TakePending(int64_t c, std::vector<uint32_t>* out);
 
   int64_t num_components_ = 0;
   std::vector<int64_t> component_sizes_;
   // Entries per component in file order (builder numbering).
   std::vector<std::vector<Entry>> entries_;
   std::vector<uint32_t> range_begin_, range_end_, range_offset_;
-  std::vector<uint64_t> words_;
+  BigArray<uint64_t> words_;
   // file_base_[f]: see ChunkerIndex::file_base_; one past the last file begun.
   std::vector<uint64_t> file_base_ = {0};
   uint32_t file_universe_ = 0;  // the current file's largest sample id + 1 so far
   // Per component: the samples of small per-file sets not yet stored, which go into one
-  // multi-file set starting at file pending_file_[c], as global numbers less that file's base.
-  std::vector<std::vector<uint32_t>> pending_;
-  std::vector<uint32_t> pending_file_;
+  // multi-file set starting at file `file`, as global numbers less that file's base. They
+  // are kept in a linked list of fixed-size blocks from one pool (block b's values at
+  // BlockValues(b), its successor block_next_[b]), so that ten thousands of components can
+  // hold pending samples without a growing heap array each.
+  static constexpr uint32_t kNoBlock = UINT32_MAX;
+  struct Pending {
+    uint32_t* tail_values = nullptr;            // the values of block `tail`
+    uint32_t head = kNoBlock, tail = kNoBlock;  // first and last block
+    uint32_t count = 0;                         // values held
+    uint32_t last = 0;                          // the last value appended
+    uint32_t file = 0;
+  };
+  // Per component, AddFile's statistics of the current file (count 0: not in the file).
+  struct FileStats {
+    uint32_t count = 0;
+    uint32_t first = 0, last = 0;  // samples
+    uint32_t shift = 0;            // pending: added to the file's samples
+    bool pending = false;          // the file's samples go to the multi-file set
+  };
+  std::vector<FileStats> file_stats_;
+  uint32_t* BlockValues(uint32_t block) const {
+    return pool_slabs_[block / kSlabBlocks].get() + (block % kSlabBlocks) * kBlockValues;
+  }
+  static constexpr uint32_t kBlockValues = 64;
+  // Slabs of 2 MiB, aligned and advised as huge pages: tens of MiB of pending samples then
+  // cost a few page faults instead of thousands.
+  static constexpr size_t kSlabBytes = size_t{2} << 20;
+  static constexpr uint32_t kSlabBlocks = kSlabBytes / (kBlockValues * sizeof(uint32_t));
+  struct SlabFree {
+    void operator()(uint32_t* p) const;
+  };
+  std::vector<Pending> pending_;
+  std::vector<std::unique_ptr<uint32_t[], SlabFree>> pool_slabs_;
+  std::vector<uint32_t> block_next_;
+  std::vector<uint32_t> free_blocks_;
   // The current file's runs per component, and the components it touched.
   bool in_file_ = false;
   uint32_t file_index_ = 0;
