@@ -1039,6 +1039,56 @@ TEST_F(FilterCompilerTest, BuildIndexMatchesTheModelForAnyScanGroupSize) {
   }
 }
 
+// A store whose tables disagree is named, not built into a wrong index: more sample rows for a
+// file than the files table records, and one sample twice (both grouping paths: the dense
+// table for strings, the hash map for ints).
+TEST(BuildIndexCorruptStoreTest, RowCountsAndDuplicatesAreErrors) {
+  for (const std::string damage : {"records", "duplicate"}) {
+    for (const std::string group : {"lang", "stars"}) {
+      SCOPED_TRACE(damage + ", grouped by " + group);
+      TempDir dir;
+      auto opened = store::MetadataStore::Open(dir.Join("mixtera.duckdb"), {"256MB", 2});
+      ASSERT_OK(opened);
+      std::unique_ptr<store::MetadataStore> store = std::move(opened).value();
+      std::vector<Row> rows;
+      std::mt19937 rng(5);
+      Register(store.get(), AlphaSpec(), {300, 200}, &rng, Generate, &rows);
+      auto info = store->GetDataset("alpha");
+      ASSERT_OK(info);
+      auto props = store->ListProperties();
+      ASSERT_OK(props);
+      const FilterContext ctx{*props, 0.05};
+      ASSERT_OK(BuildIndex(store.get(), Predicate{}, {group}, ctx).status());
+      const int64_t file_id = rows[0].file_id;
+      const std::string table = "samples_" + std::to_string(info->dataset_id);
+      if (damage == "records") {
+        ASSERT_OK(store->connection().Execute(
+            "UPDATE files SET num_records = 100 WHERE file_id = " + std::to_string(file_id)));
+      } else {
+        ASSERT_OK(store->connection().Execute("INSERT INTO " + table + " SELECT * FROM " + table +
+                                              " WHERE file_id = " + std::to_string(file_id) +
+                                              " AND sample_id = " +
+                                              std::to_string(rows[7].sample_id)));
+      }
+      auto built = BuildIndex(store.get(), Predicate{}, {group}, ctx);
+      ASSERT_FALSE(built.ok());
+      const std::string message = built.status().message();
+      if (damage == "records") {
+        EXPECT_EQ(built.status().code(), StatusCode::kCorruption);
+        EXPECT_NE(message.find("more rows for file " + std::to_string(file_id)),
+                  std::string::npos)
+            << message;
+      } else {
+        EXPECT_EQ(built.status().code(), StatusCode::kInternal);
+        EXPECT_NE(message.find("sample " + std::to_string(rows[7].sample_id) + " of file " +
+                               std::to_string(file_id) + " appears twice"),
+                  std::string::npos)
+            << message;
+      }
+    }
+  }
+}
+
 // A table of several row groups (DuckDB scans them in parallel) with 100k distinct strings:
 // range comparisons matching half of the dictionary are one BIT parameter, not 50k
 // placeholders; every compiled form keeps the rows in (file_id, sample_id) order.

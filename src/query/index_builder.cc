@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/big_array.h"
 #include "base/macros.h"
 #include "base/strings.h"
 #include "duckdb/connection.h"
@@ -95,6 +96,14 @@ struct GroupColumn {
 constexpr uint64_t kMaxDenseTable = 1 << 22;
 // Files per scan group (their slot fits 9 bits of the packed dense rows).
 constexpr int64_t kMaxGroupFiles = 512;
+
+// One scan group's rows, (sample id << 32 | payload) in arrival order: file i of the group
+// owns data[begin[i], begin[i] + num_records) (its row count can be no larger) and has
+// filled it up to end[i]. One array per group, so that it is allocated once and reused.
+struct GroupRows {
+  BigArray<uint64_t> data;
+  std::vector<size_t> begin, end;
+};
 
 struct TupleHash {
   size_t operator()(const std::vector<int32_t>& v) const {
@@ -286,16 +295,26 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       groups.emplace_back(group_begin, group_end);
       group_begin = group_end;
     }
-    // Fills rows[i] with (sample id << 32 | payload) for file group_begin + i, in arrival
+    // Fills rows with (sample id << 32 | payload) for the files of the group, in arrival
     // order. Uses the store's connection; with `dense` it touches no shared state, so it
     // may run on another thread than BuildGroup.
-    auto scan_group = [&](size_t group_begin, size_t group_end,
-                          std::vector<std::vector<uint64_t>>& rows) -> Status {
-      if (rows.size() < group_end - group_begin) rows.resize(group_end - group_begin);
+    auto scan_group = [&](size_t group_begin, size_t group_end, GroupRows& rows) -> Status {
+      rows.begin.clear();
+      rows.end.clear();
+      size_t capacity = 0;
       for (size_t i = group_begin; i < group_end; ++i) {
-        rows[i - group_begin].clear();
-        rows[i - group_begin].reserve(static_cast<size_t>(files[i].num_records));
+        rows.begin.push_back(capacity);
+        rows.end.push_back(capacity);
+        capacity += static_cast<size_t>(std::max<int64_t>(files[i].num_records, 0));
       }
+      rows.begin.push_back(capacity);  // the end of the last file's space
+      if (rows.data.size() < capacity) rows.data.resize(capacity);
+      // The error for a file with more rows than the files table says it has.
+      auto too_many_rows = [&](size_t i) {
+        return Status::Corruption(StrCat("samples_", ds.dataset_id, " has more rows for file ",
+                                         files[group_begin + i].file_id, " than its ",
+                                         files[group_begin + i].num_records, " records"));
+      };
       const int64_t lo = files[group_begin].file_id, hi = files[group_end - 1].file_id;
       if (dense) {
         // The packed form: the slot's parameter comes first, then the filter's.
@@ -307,10 +326,12 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt, /*first_index=*/2));
         MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
         // slot -> row buffer (file ids of a dataset are consecutive, but look them up anyway).
-        std::vector<std::vector<uint64_t>*> slot_rows(static_cast<size_t>(hi - lo + 1), nullptr);
+        constexpr size_t kNoFile = SIZE_MAX;
+        std::vector<size_t> slot_file(static_cast<size_t>(hi - lo + 1), kNoFile);
         for (size_t i = group_begin; i < group_end; ++i) {
-          slot_rows[static_cast<size_t>(files[i].file_id - lo)] = &rows[i - group_begin];
+          slot_file[static_cast<size_t>(files[i].file_id - lo)] = i - group_begin;
         }
+        uint64_t* const data = rows.data.data();
         constexpr uint64_t kIndexMask = (uint64_t{1} << 22) - 1;
         const uint64_t table_size = dense_table.size();
         while (true) {
@@ -322,12 +343,14 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
             const uint64_t v = packed[r];
             const uint64_t slot = v >> 54;
             const uint64_t index = v & kIndexMask;
-            if (slot >= slot_rows.size() || slot_rows[slot] == nullptr || index >= table_size) {
+            if (slot >= slot_file.size() || slot_file[slot] == kNoFile || index >= table_size) {
               return Status::Corruption(StrCat("samples_", ds.dataset_id, ": a row of file ",
                                                lo + static_cast<int64_t>(slot),
                                                " has a file id or dictionary code out of range"));
             }
-            slot_rows[slot]->push_back(((v >> 22) << 32) | index);  // the slot bits shift out
+            const size_t i = slot_file[slot];
+            if (rows.end[i] == rows.begin[i + 1]) return too_many_rows(i);
+            data[rows.end[i]++] = ((v >> 22) << 32) | index;  // the slot bits shift out
           }
         }
         return Status::OK();
@@ -338,7 +361,7 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt));
       MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
       int64_t cached_file = -1;
-      std::vector<uint64_t>* cached_rows = nullptr;
+      size_t cached_i = 0;
       while (true) {
         MIXTERA_ASSIGN_OR_RETURN(bool more, result.NextChunk());
         if (!more) break;
@@ -374,7 +397,7 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
                                                file_id, ", which the files table does not list"));
             }
             cached_file = file_id;
-            cached_rows = &rows[it->second - group_begin];
+            cached_i = it->second - group_begin;
           }
           if (sample < 0 || sample >= static_cast<int64_t>(UINT32_MAX) - 1) {
             return Status::Internal(StrCat("samples_", ds.dataset_id, ": sample id ", sample,
@@ -430,60 +453,52 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
           // Not dense: the payload is the component itself (this scan then runs on the
           // building thread).
           const uint64_t component = static_cast<uint64_t>(component_of_row());
-          cached_rows->push_back((static_cast<uint64_t>(sample) << 32) | component);
+          if (rows.end[cached_i] == rows.begin[cached_i + 1]) return too_many_rows(cached_i);
+          rows.data[rows.end[cached_i]++] = (static_cast<uint64_t>(sample) << 32) | component;
         }
       }
       return Status::OK();
     };
     // Feeds one scanned group's files to the builder, in file order.
-    auto build_group = [&](size_t group_begin, size_t group_end,
-                           std::vector<std::vector<uint64_t>>& group_rows) -> Status {
-      auto rows = std::span<std::vector<uint64_t>>(group_rows.data(), group_end - group_begin);
-      for (size_t i = 0; i < rows.size(); ++i) {
-        std::vector<uint64_t>& file_rows = rows[i];
+    auto build_group = [&](size_t group_begin, size_t group_end, GroupRows& rows) -> Status {
+      for (size_t i = 0; i < group_end - group_begin; ++i) {
+        std::span<uint64_t> file_rows(rows.data.data() + rows.begin[i],
+                                      rows.end[i] - rows.begin[i]);
         if (file_rows.empty()) continue;
-        if (!std::is_sorted(file_rows.begin(), file_rows.end())) {
-          std::sort(file_rows.begin(), file_rows.end());
+        // The payload becomes the builder component (dense: via the table); rows must be in
+        // strictly increasing sample order, which they usually arrive in.
+        bool increasing = true;
+        uint64_t previous_sample = 0;
+        for (size_t r = 0; r < file_rows.size(); ++r) {
+          uint64_t& packed = file_rows[r];
+          if (dense) {
+            const uint64_t index = packed & 0xffffffffu;
+            int32_t& slot = dense_table[static_cast<size_t>(index)];
+            if (slot < 0) slot = static_cast<int32_t>(component_of_dense_index(index));
+            packed = (packed & ~uint64_t{0xffffffffu}) | static_cast<uint32_t>(slot);
+          }
+          increasing &= r == 0 || (packed >> 32) > previous_sample;
+          previous_sample = packed >> 32;
         }
-        builder.BeginFile(next_file_index++);
+        if (!increasing) {
+          std::sort(file_rows.begin(), file_rows.end());
+          for (size_t r = 1; r < file_rows.size(); ++r) {
+            if ((file_rows[r] >> 32) == (file_rows[r - 1] >> 32)) {
+              return Status::Internal(StrCat("samples_", ds.dataset_id, ": sample ",
+                                             file_rows[r] >> 32, " of file ",
+                                             files[group_begin + i].file_id, " appears twice"));
+            }
+          }
+        }
         out.files.push_back(files[group_begin + i]);
         out.file_datasets.push_back(ds.name);
-        int64_t run_component = -1;
-        uint32_t run_begin = 0, run_end = 0;
-        for (uint64_t packed : file_rows) {
-          const uint32_t sample = static_cast<uint32_t>(packed >> 32);
-          int64_t component = static_cast<int64_t>(packed & 0xffffffffu);
-          if (dense) {
-            int32_t& slot = dense_table[static_cast<size_t>(component)];
-            if (slot < 0)
-              slot =
-                  static_cast<int32_t>(component_of_dense_index(static_cast<uint64_t>(component)));
-            component = slot;
-          }
-          if (component == run_component && sample == run_end) {
-            ++run_end;
-            continue;
-          }
-          if (run_component >= 0) {
-            if (sample < run_end && component == run_component) {
-              return Status::Internal(StrCat("samples_", ds.dataset_id, ": sample ", sample,
-                                             " of file ", files[group_begin + i].file_id,
-                                             " appears twice"));
-            }
-            builder.AddRun(run_component, run_begin, run_end);
-          }
-          run_component = component;
-          run_begin = sample;
-          run_end = sample + 1;
-        }
-        builder.AddRun(run_component, run_begin, run_end);
+        builder.AddFile(next_file_index++, file_rows);
         out.num_samples += static_cast<int64_t>(file_rows.size());
-        builder.EndFile();
       }
       return Status::OK();
     };
     if (!dense || groups.size() < 2) {
-      std::vector<std::vector<uint64_t>> rows;
+      GroupRows rows;
       for (const auto& [gb, ge] : groups) {
         MIXTERA_RETURN_IF_ERROR(scan_group(gb, ge, rows));
         MIXTERA_RETURN_IF_ERROR(build_group(gb, ge, rows));
@@ -491,7 +506,7 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
     } else {
       // Two threads: the scan of group g + 1 (DuckDB and the dense index) overlaps with
       // building group g. Two row buffers alternate between them.
-      std::vector<std::vector<uint64_t>> buffers[2];
+      GroupRows buffers[2];
       Status scan_status;
       std::mutex mu;
       std::condition_variable cv;
@@ -599,23 +614,43 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       }
     }
   }
-  // Sort components by their values so component numbering depends only on the data.
+  // Sort components by their values so component numbering depends only on the data: each
+  // property's values get ranks (equal values share one; NULL, vid -1, ranks first), then
+  // components compare as tuples of ranks.
+  std::vector<std::vector<int32_t>> rank(P);
+  for (size_t p = 0; p < P; ++p) {
+    std::vector<int32_t> vids(decoded[p].size());
+    std::iota(vids.begin(), vids.end(), 0);
+    std::sort(vids.begin(), vids.end(), [&](int32_t a, int32_t b) {
+      return model::CompareGroupValues(decoded[p][a], decoded[p][b]) < 0;
+    });
+    rank[p].resize(vids.size());
+    int32_t r = 0;
+    for (size_t i = 0; i < vids.size(); ++i) {
+      if (i > 0 && model::CompareGroupValues(decoded[p][vids[i - 1]], decoded[p][vids[i]]) != 0) {
+        ++r;
+      }
+      rank[p][vids[i]] = r;
+    }
+  }
   const int64_t C = builder.num_components();
-  auto value_of = [&](int64_t c, size_t p) -> model::GroupValue {
+  auto rank_of = [&](int64_t c, size_t p) -> int32_t {
     const int32_t vid = component_tuple[c][p];
-    return vid < 0 ? model::GroupValue{} : decoded[p][vid];
+    return vid < 0 ? -1 : rank[p][vid];
   };
   std::vector<int64_t> order(C);
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     for (size_t p = 0; p < P; ++p) {
-      const int32_t va = component_tuple[a][p], vb = component_tuple[b][p];
-      if (va == vb) continue;
-      const int cmp = model::CompareGroupValues(value_of(a, p), value_of(b, p));
-      if (cmp != 0) return cmp < 0;
+      const int32_t ra = rank_of(a, p), rb = rank_of(b, p);
+      if (ra != rb) return ra < rb;
     }
     return a < b;
   });
+  auto value_of = [&](int64_t c, size_t p) -> model::GroupValue {
+    const int32_t vid = component_tuple[c][p];
+    return vid < 0 ? model::GroupValue{} : decoded[p][vid];
+  };
   out.components.properties = props;
   out.components.types = types;
   out.components.values.reserve(C);
