@@ -324,7 +324,10 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         MIXTERA_ASSIGN_OR_RETURN(auto stmt, store->connection().Prepare(packed_sql));
         MIXTERA_RETURN_IF_ERROR(stmt.BindInt64(1, lo));
         MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt, /*first_index=*/2));
-        MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
+        // Materialized, not streamed: DuckDB scans the group's row groups on its own threads
+        // and hands over whole chunks without a lock per chunk; a group's result is bounded
+        // by scan_group_rows (8 bytes a row).
+        MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.Execute());
         // slot -> row buffer (file ids of a dataset are consecutive, but look them up anyway).
         constexpr size_t kNoFile = SIZE_MAX;
         std::vector<size_t> slot_file(static_cast<size_t>(hi - lo + 1), kNoFile);
@@ -359,7 +362,7 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       if (!filter.where_sql.empty()) sql += " AND (" + filter.where_sql + ")";
       MIXTERA_ASSIGN_OR_RETURN(auto stmt, store->connection().Prepare(sql));
       MIXTERA_RETURN_IF_ERROR(BindFilterParams(filter, &stmt));
-      MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.ExecuteStreaming());
+      MIXTERA_ASSIGN_OR_RETURN(QueryResult result, stmt.Execute());  // as above
       int64_t cached_file = -1;
       size_t cached_i = 0;
       while (true) {
