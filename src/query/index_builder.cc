@@ -280,20 +280,30 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
     };
     const std::string base_sql =
         StrCat("SELECT ", StrJoin(select, ", "), " FROM samples_", ds.dataset_id, " WHERE ");
-    // Scan groups: consecutive files, about scan_group_rows records each.
+    // Scan groups: consecutive files, about scan_group_rows records each. The first group is
+    // a quarter of that and the last one is split in two, so that the build starts sooner and
+    // the last build (which nothing overlaps) is short.
     std::vector<std::pair<size_t, size_t>> groups;
     for (size_t group_begin = 0; group_begin < files.size();) {
+      const int64_t target =
+          groups.empty() ? std::max<int64_t>(1, scan_group_rows / 4) : scan_group_rows;
       size_t group_end = group_begin;
       int64_t group_records = 0;
       while (group_end < files.size() &&
              (group_end == group_begin ||
-              (group_records + files[group_end].num_records <= scan_group_rows &&
+              (group_records + files[group_end].num_records <= target &&
                files[group_end].file_id - files[group_begin].file_id < kMaxGroupFiles))) {
         group_records += files[group_end].num_records;
         ++group_end;
       }
       groups.emplace_back(group_begin, group_end);
       group_begin = group_end;
+    }
+    if (groups.size() >= 2 && groups.back().second - groups.back().first >= 2) {
+      const auto [last_begin, last_end] = groups.back();
+      const size_t middle = last_begin + (last_end - last_begin) / 2;
+      groups.back().second = middle;
+      groups.emplace_back(middle, last_end);
     }
     // Fills rows with (sample id << 32 | payload) for the files of the group, in arrival
     // order. Uses the store's connection; with `dense` it touches no shared state, so it
