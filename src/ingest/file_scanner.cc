@@ -78,7 +78,7 @@ class Scanner {
         file_(file),
         emit_(emit),
         bad_(shared, file),
-        batch_(file->file_id, shared->spec->properties) {}
+        batch_(shared->TakeBatch(file->file_id)) {}
 
   Status Run() {
     switch (shared_->spec->format) {
@@ -142,7 +142,7 @@ class Scanner {
     shared_->samples_done += static_cast<int64_t>(batch_.num_rows());
     file_->num_samples += static_cast<int64_t>(batch_.num_rows());
     emit_(std::move(batch_));
-    batch_ = SampleBatch(file_->file_id, shared_->spec->properties);
+    batch_ = shared_->TakeBatch(file_->file_id);
   }
 
   Status CheckNotEmpty(int64_t records) {
@@ -428,6 +428,25 @@ class Scanner {
 };
 
 }  // namespace
+
+SampleBatch ScanShared::TakeBatch(int64_t file_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!spare_batches.empty()) {
+      SampleBatch batch = std::move(spare_batches.back());
+      spare_batches.pop_back();
+      batch.file_id = file_id;
+      batch.TruncateTo(0);
+      return batch;
+    }
+  }
+  return SampleBatch(file_id, spec->properties);
+}
+
+void ScanShared::ReturnBatch(SampleBatch&& batch) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (spare_batches.size() < kMaxSpareBatches) spare_batches.push_back(std::move(batch));
+}
 
 Status ScanFile(ScanShared* shared, FileRecord* file, const BatchSink& emit_batch) {
   Scanner scanner(shared, file, emit_batch);

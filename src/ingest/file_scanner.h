@@ -33,9 +33,20 @@ struct ScanShared {
   std::atomic<int64_t> bytes_done{0};  // compressed bytes of finished files
   std::atomic<int64_t> files_done{0};
 
-  std::mutex mu;  // guards the two vectors below
+  std::mutex mu;  // guards the three vectors below
   std::vector<std::string> skipped_examples;
   std::vector<std::string> warnings;
+  // Batches the consumer is done with: scanners reuse their grown buffers instead of
+  // growing fresh ones, which costs allocations and page faults for every batch.
+  std::vector<model::SampleBatch> spare_batches;
+
+  // An empty batch of this dataset's schema for file_id: a spare one when there is one.
+  // Thread-safe.
+  model::SampleBatch TakeBatch(int64_t file_id);
+  // Keeps a spent batch for TakeBatch (at most kMaxSpareBatches; others are freed).
+  // Thread-safe.
+  void ReturnBatch(model::SampleBatch&& batch);
+  static constexpr size_t kMaxSpareBatches = 16;
 };
 
 // Receives the scanner's output. `emit_batch` may block (bounded queue).

@@ -107,6 +107,7 @@ struct IngestSession::State {
       QueueItem item = queue->Pop();
       if (auto* batch = std::get_if<model::SampleBatch>(&item)) {
         on_batch(*batch);
+        shared.ReturnBatch(std::move(*batch));
       } else {
         ++files_reported;
         on_file(std::get<FileDone>(item));

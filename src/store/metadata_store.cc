@@ -1,5 +1,7 @@
 #include "store/metadata_store.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -136,7 +138,9 @@ class MetadataStoreImpl final : public MetadataStore {
   MetadataStoreImpl(duckdb::Database db, Connection conn)
       : db_(std::move(db)), conn_(std::move(conn)) {}
 
-  Status Init();
+  // Creates the schema in a new database file, or checks an existing one's. `file_existed`:
+  // whether the file held data before DuckDB opened it (a fresh file needs no checks).
+  Status Init(bool file_existed);
 
   Result<std::unique_ptr<DatasetWriter>> BeginDataset(const model::DatasetSpec& spec) override;
   Result<std::vector<model::DatasetInfo>> ListDatasets() override;
@@ -176,12 +180,27 @@ class MetadataStoreImpl final : public MetadataStore {
 
 // --- MetadataStoreImpl ----------------------------------------------------------------
 
-Status MetadataStoreImpl::Init() {
-  MIXTERA_ASSIGN_OR_RETURN(
-      int64_t has_meta,
-      conn_.QueryInt64("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
-                       "current_database() AND schema_name = 'main' AND table_name = 'meta'"));
-  if (has_meta == 0) {
+Status MetadataStoreImpl::Init(bool file_existed) {
+  if (file_existed) {
+    // A Mixtera store answers this at once; only other files need the catalog queries below
+    // (which cost DuckDB its default catalog entries, ~10 ms each).
+    auto version = conn_.QueryInt64(MetaSql("schema_version"));
+    if (version.ok()) {
+      if (*version != internal::kSchemaVersion) {
+        return Status::Corruption(StrCat("unsupported store schema version ", *version,
+                                         " (this build reads version ", internal::kSchemaVersion,
+                                         ")"));
+      }
+      return Status::OK();
+    }
+    MIXTERA_ASSIGN_OR_RETURN(
+        int64_t has_meta,
+        conn_.QueryInt64("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                         "current_database() AND schema_name = 'main' AND table_name = 'meta'"));
+    if (has_meta > 0) {
+      return Status::Corruption(
+          StrCat("not a Mixtera store: no schema version (", version.status().message(), ")"));
+    }
     MIXTERA_ASSIGN_OR_RETURN(
         int64_t tables,
         conn_.QueryInt64("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
@@ -189,33 +208,25 @@ Status MetadataStoreImpl::Init() {
     if (tables > 0) {
       return Status::Corruption("not a Mixtera store: the database has tables but no 'meta'");
     }
-    MIXTERA_RETURN_IF_ERROR(conn_.Begin());
-    // No PRIMARY KEY / UNIQUE constraints: the store enforces uniqueness itself (dataset
-    // names in BeginDataset, ids from the meta counters), and DuckDB's indexes would make
-    // every open and commit slower.
-    Status st = conn_.Execute(internal::CreateSchemaSql());
-    if (st.ok()) st = conn_.Commit();
-    if (!st.ok()) {
-      (void)conn_.Rollback();
-      return st.WithContext("creating the store schema");
-    }
-    created_ = true;
-    return Status::OK();
   }
-  auto version = conn_.QueryInt64(MetaSql("schema_version"));
-  if (!version.ok()) {
-    return Status::Corruption(
-        StrCat("not a Mixtera store: no schema version (", version.status().message(), ")"));
+  MIXTERA_RETURN_IF_ERROR(conn_.Begin());
+  // No PRIMARY KEY / UNIQUE constraints: the store enforces uniqueness itself (dataset
+  // names in BeginDataset, ids from the meta counters), and DuckDB's indexes would make
+  // every open and commit slower.
+  Status st = conn_.Execute(internal::CreateSchemaSql());
+  if (st.ok()) st = conn_.Commit();
+  if (!st.ok()) {
+    (void)conn_.Rollback();
+    return st.WithContext("creating the store schema");
   }
-  if (*version != internal::kSchemaVersion) {
-    return Status::Corruption(StrCat("unsupported store schema version ", *version,
-                                     " (this build reads version ", internal::kSchemaVersion, ")"));
-  }
-  return DropOrphanTables();
+  created_ = true;
+  return Status::OK();
 }
 
 Status MetadataStoreImpl::DropOrphanTables() {
-  // A registration that crashed before Commit() leaves its samples table behind.
+  // A registration that crashed before Commit() leaves its samples table behind (invisible
+  // to readers, which only scan the tables of listed datasets). Called before a new
+  // registration, not at every open.
   MIXTERA_ASSIGN_OR_RETURN(
       QueryResult r,
       conn_.Query("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
@@ -307,11 +318,13 @@ Result<std::unique_ptr<DatasetWriter>> MetadataStoreImpl::BeginDataset(
 
   // The registration runs on its own connection, so reads through the store keep seeing
   // only committed state.
+  if (!created_) MIXTERA_RETURN_IF_ERROR(DropOrphanTables());  // none in a store made here
   MIXTERA_ASSIGN_OR_RETURN(Connection conn, db_.Connect());
   // The samples table is created and filled outside a transaction, so DuckDB commits the
   // appended row groups while ingest is still scanning (a single transaction would defer
   // all of that work to the end). It stays invisible until Commit() adds the dataset's rows
-  // and the view in one transaction; Abort() and Init() drop a table that never got there.
+  // and the view in one transaction; Abort() (or, after a crash, the next
+  // BeginDataset) drops a table that never got there.
   MIXTERA_ASSIGN_OR_RETURN(int64_t dataset_id, conn.QueryInt64(MetaSql("next_dataset_id")));
   MIXTERA_ASSIGN_OR_RETURN(int64_t next_file_id, conn.QueryInt64(MetaSql("next_file_id")));
   const std::string table = internal::SamplesTableName(dataset_id);
@@ -774,13 +787,16 @@ Status DatasetWriterImpl::CommitImpl() {
 
 Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& db_path,
                                                            const StoreOptions& options) {
+  struct stat file_stat;
+  const bool file_existed =
+      db_path != ":memory:" && ::stat(db_path.c_str(), &file_stat) == 0 && file_stat.st_size > 0;
   duckdb::DatabaseOptions db_options;
   db_options.memory_limit = options.memory_limit;
   db_options.threads = options.threads;
   MIXTERA_ASSIGN_OR_RETURN(duckdb::Database db, duckdb::Database::Open(db_path, db_options));
   MIXTERA_ASSIGN_OR_RETURN(Connection conn, db.Connect());
   auto store = std::make_unique<MetadataStoreImpl>(std::move(db), std::move(conn));
-  Status st = store->Init();
+  Status st = store->Init(file_existed);
   if (!st.ok()) return st.WithContext(db_path);
   return std::unique_ptr<MetadataStore>(std::move(store));
 }
