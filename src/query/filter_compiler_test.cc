@@ -1065,18 +1065,16 @@ TEST(BuildIndexCorruptStoreTest, RowCountsAndDuplicatesAreErrors) {
         ASSERT_OK(store->connection().Execute(
             "UPDATE files SET num_records = 100 WHERE file_id = " + std::to_string(file_id)));
       } else {
-        ASSERT_OK(store->connection().Execute("INSERT INTO " + table + " SELECT * FROM " + table +
-                                              " WHERE file_id = " + std::to_string(file_id) +
-                                              " AND sample_id = " +
-                                              std::to_string(rows[7].sample_id)));
+        ASSERT_OK(store->connection().Execute(
+            "INSERT INTO " + table + " SELECT * FROM " + table + " WHERE file_id = " +
+            std::to_string(file_id) + " AND sample_id = " + std::to_string(rows[7].sample_id)));
       }
       auto built = BuildIndex(store.get(), Predicate{}, {group}, ctx);
       ASSERT_FALSE(built.ok());
       const std::string message = built.status().message();
       if (damage == "records") {
         EXPECT_EQ(built.status().code(), StatusCode::kCorruption);
-        EXPECT_NE(message.find("more rows for file " + std::to_string(file_id)),
-                  std::string::npos)
+        EXPECT_NE(message.find("more rows for file " + std::to_string(file_id)), std::string::npos)
             << message;
       } else {
         EXPECT_EQ(built.status().code(), StatusCode::kInternal);
