@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <span>
@@ -38,6 +37,12 @@ constexpr uint64_t kSmallSetSamples = 256;
 constexpr uint64_t kShortRunSamples = 12;
 // A multi-file set is closed when it holds this many samples.
 constexpr uint64_t kMultiFileSetSamples = 1024;
+
+// Whether a file's `count` samples of one component (one run or not) go to the component's
+// multi-file set rather than an entry of their own.
+bool GoesToMultiFileSet(uint64_t count, bool one_run) {
+  return count < kSmallSetSamples && (!one_run || count < kShortRunSamples);
+}
 
 // File header: magic, then these counts (all uint64, little endian as in memory).
 struct Header {
@@ -332,8 +337,6 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   return Status::OK();
 }
 
-void ChunkerIndexBuilder::SlabFree::operator()(uint32_t* p) const { std::free(p); }
-
 ChunkerIndexBuilder::ChunkerIndexBuilder() = default;
 ChunkerIndexBuilder::~ChunkerIndexBuilder() = default;
 
@@ -383,10 +386,8 @@ void ChunkerIndexBuilder::AddPendingBlock(Pending& p) {
     block = static_cast<uint32_t>(block_next_.size());
     MIXTERA_CHECK(block < kNoBlock);
     if (block % kSlabBlocks == 0) {
-      void* slab = std::aligned_alloc(kSlabBytes, kSlabBytes);
-      MIXTERA_CHECK(slab != nullptr);
-      madvise(slab, kSlabBytes, MADV_HUGEPAGE);  // advice only: failure is harmless
-      pool_slabs_.emplace_back(static_cast<uint32_t*>(slab));
+      pool_slabs_.emplace_back();
+      pool_slabs_.back().resize(size_t{kSlabBlocks} * kBlockValues);  // left uninitialized
     }
     block_next_.push_back(kNoBlock);
   }
@@ -432,14 +433,31 @@ void ChunkerIndexBuilder::TakePending(int64_t c, std::vector<uint32_t>* out) {
   p = Pending{};
 }
 
-void ChunkerIndexBuilder::FlushPending(int64_t c) {
-  if (pending_[c].count == 0) return;
+ChunkerIndexBuilder::Entry ChunkerIndexBuilder::MultiFileEntry(const Pending& p,
+                                                               uint64_t first_word) {
   Entry entry{};
   entry.kind = kMultiFileSet;
-  entry.file = pending_[c].file;
-  entry.count = pending_[c].count;
-  entry.aux = pending_[c].last + 1;
-  entry.data = words_.size();
+  entry.file = p.file;
+  entry.count = p.count;
+  entry.aux = p.last + 1;
+  entry.data = first_word;
+  return entry;
+}
+
+uint32_t ChunkerIndexBuilder::OpenPending(int64_t c, uint64_t universe) {
+  // The set's values are relative to its first file's base and must stay below 2^32.
+  Pending& pending = pending_[c];
+  const uint64_t file_base = file_base_[file_index_];
+  if (pending.count > 0 && file_base + universe - file_base_[pending.file] >= UINT32_MAX) {
+    FlushPending(c);
+  }
+  if (pending.count == 0) pending.file = file_index_;
+  return static_cast<uint32_t>(file_base - file_base_[pending.file]);
+}
+
+void ChunkerIndexBuilder::FlushPending(int64_t c) {
+  if (pending_[c].count == 0) return;
+  const Entry entry = MultiFileEntry(pending_[c], words_.size());
   TakePending(c, &scratch_);
   EliasFanoEncode(scratch_, entry.aux, &words_);
   entries_[c].push_back(entry);
@@ -450,20 +468,12 @@ void ChunkerIndexBuilder::FlushComponent(int64_t c) {
   uint64_t count = 0;
   for (const Run& r : runs) count += r.end - r.begin;
   const uint64_t universe = runs.back().end;
-  const uint64_t file_base = file_base_[file_index_];
-  if (count < kSmallSetSamples && (runs.size() > 1 || count < kShortRunSamples)) {
-    // Few scattered samples: into the component's multi-file set, whose values (relative to
-    // its first file's base) must stay below 2^32.
-    Pending& pending = pending_[c];
-    if (pending.count > 0 && file_base + universe - file_base_[pending.file] >= UINT32_MAX) {
-      FlushPending(c);
-    }
-    if (pending.count == 0) pending.file = file_index_;
-    const auto shift = static_cast<uint32_t>(file_base - file_base_[pending.file]);
+  if (GoesToMultiFileSet(count, runs.size() == 1)) {
+    const uint32_t shift = OpenPending(c, universe);
     for (const Run& r : runs) AppendPending(c, shift + r.begin, shift + r.end);
     component_sizes_[c] += static_cast<int64_t>(count);
     runs.clear();
-    if (pending.count >= kMultiFileSetSamples) FlushPending(c);
+    if (pending_[c].count >= kMultiFileSetSamples) FlushPending(c);
     return;
   }
   FlushPending(c);
@@ -521,12 +531,7 @@ void ChunkerIndexBuilder::FlushAllPending() {
   for (int64_t c = 0; c < num_components_; ++c) {
     const Pending& p = pending_[c];
     if (p.count == 0) continue;
-    Entry entry{};
-    entry.kind = kMultiFileSet;
-    entry.file = p.file;
-    entry.count = p.count;
-    entry.aux = p.last + 1;
-    entry.data = end_word;
+    const Entry entry = MultiFileEntry(p, end_word);
     end_word += EliasFanoLayout(p.count, entry.aux).total_words();
     entries_[c].push_back(entry);
     open.push_back(c);
@@ -586,20 +591,12 @@ void ChunkerIndexBuilder::AddFile(uint32_t file_index, std::span<const uint64_t>
   }
   MIXTERA_CHECK(ordered && previous < UINT32_MAX - 1);
   if (!rows.empty()) file_universe_ = static_cast<uint32_t>(previous) + 1;
-  // Which components' samples go to their multi-file set: the rule of FlushComponent (a
-  // component's samples are one run when they are consecutive).
-  const uint64_t file_base = file_base_[file_index_];
+  // Which components' samples go to their multi-file set (a component's samples are one run
+  // when they are consecutive).
   for (int64_t c : touched_) {
     FileStats& st = file_stats_[c];
-    const bool one_run = st.last - st.first + 1 == st.count;
-    st.pending = st.count < kSmallSetSamples && (!one_run || st.count < kShortRunSamples);
-    if (!st.pending) continue;
-    Pending& pending = pending_[c];
-    if (pending.count > 0 && file_base + st.last + 1 - file_base_[pending.file] >= UINT32_MAX) {
-      FlushPending(c);
-    }
-    if (pending.count == 0) pending.file = file_index_;
-    st.shift = static_cast<uint32_t>(file_base - file_base_[pending.file]);
+    st.pending = GoesToMultiFileSet(st.count, st.last - st.first + 1 == st.count);
+    if (st.pending) st.shift = OpenPending(c, uint64_t{st.last} + 1);
   }
   // Pass 2: maximal runs of one component, to its pending samples or its runs.
   for (size_t i = 0; i < rows.size();) {
@@ -632,7 +629,7 @@ void ChunkerIndexBuilder::AddFile(uint32_t file_index, std::span<const uint64_t>
     }
   }
   // EndFile, with the pending components already done.
-  file_base_.push_back(file_base + file_universe_);
+  file_base_.push_back(file_base_[file_index_] + file_universe_);
   for (int64_t c : touched_) {
     FileStats& st = file_stats_[c];
     if (st.pending) {

@@ -153,6 +153,12 @@ class ChunkerIndexBuilder {
     uint64_t count;
   };
   struct Pending;
+  // The multi-file set entry of p's samples, encoded from word `first_word` on.
+  static Entry MultiFileEntry(const Pending& p, uint64_t first_word);
+  // Makes component c's pending set ready to take current-file samples below `universe`
+  // (flushing it first when their values would not fit 32 bits); returns the shift from a
+  // sample id to its value in the set.
+  uint32_t OpenPending(int64_t c, uint64_t universe);
   void FlushComponent(int64_t c);
   void FlushPending(int64_t c);
   // FlushPending of every component (at Finish).
@@ -197,19 +203,18 @@ class ChunkerIndexBuilder {
     bool pending = false;          // the file's samples go to the multi-file set
   };
   std::vector<FileStats> file_stats_;
-  uint32_t* BlockValues(uint32_t block) const {
-    return pool_slabs_[block / kSlabBlocks].get() + (block % kSlabBlocks) * kBlockValues;
+  uint32_t* BlockValues(uint32_t block) {
+    return pool_slabs_[block / kSlabBlocks].data() + (block % kSlabBlocks) * kBlockValues;
+  }
+  const uint32_t* BlockValues(uint32_t block) const {
+    return pool_slabs_[block / kSlabBlocks].data() + (block % kSlabBlocks) * kBlockValues;
   }
   static constexpr uint32_t kBlockValues = 64;
-  // Slabs of 2 MiB, aligned and advised as huge pages: tens of MiB of pending samples then
-  // cost a few page faults instead of thousands.
-  static constexpr size_t kSlabBytes = size_t{2} << 20;
-  static constexpr uint32_t kSlabBlocks = kSlabBytes / (kBlockValues * sizeof(uint32_t));
-  struct SlabFree {
-    void operator()(uint32_t* p) const;
-  };
+  // Slabs of one huge page each (BigArray): tens of MiB of pending samples then cost a few
+  // page faults instead of thousands.
+  static constexpr uint32_t kSlabBlocks = kBigArrayHugeBytes / (kBlockValues * sizeof(uint32_t));
   std::vector<Pending> pending_;
-  std::vector<std::unique_ptr<uint32_t[], SlabFree>> pool_slabs_;
+  std::vector<BigArray<uint32_t>> pool_slabs_;
   std::vector<uint32_t> block_next_;
   std::vector<uint32_t> free_blocks_;
   // The current file's runs per component, and the components it touched.
