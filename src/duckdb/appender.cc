@@ -1,6 +1,8 @@
 #include "duckdb/appender.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -153,6 +155,112 @@ Result<Appender> Connection::CreateAppender(const std::string& table, const std:
   if (state->chunk == nullptr) return Status::Internal("duckdb_create_data_chunk failed");
   state->BindVectors();
   return Appender(std::move(state));
+}
+
+namespace {
+
+// What the table function of InsertFromChunks reaches while its INSERT runs.
+struct ChunkSource {
+  internal::AppenderState* state;  // its chunk is swapped for DuckDB's output chunk per call
+  Appender* writer;
+  const std::function<Result<int64_t>(Appender&)>* fill;
+  std::vector<duckdb_logical_type> types;
+  Status error;
+};
+
+// The function's extra info, owned by DuckDB's catalog entry (which outlives the INSERT):
+// `source` is null outside InsertFromChunks, so a later call of the function by name fails
+// instead of reaching freed memory.
+struct ChunkSourceSlot {
+  ChunkSource* source = nullptr;
+};
+
+constexpr const char* kNotInsertingError =
+    "this table function only serves the INSERT of Connection::InsertFromChunks";
+
+void ChunkSourceBind(duckdb_bind_info info) {
+  auto* slot = static_cast<ChunkSourceSlot*>(duckdb_bind_get_extra_info(info));
+  if (slot->source == nullptr) {
+    duckdb_bind_set_error(info, kNotInsertingError);
+    return;
+  }
+  for (size_t i = 0; i < slot->source->types.size(); ++i) {
+    duckdb_bind_add_result_column(info, StrCat("c", i).c_str(), slot->source->types[i]);
+  }
+}
+
+void ChunkSourceInit(duckdb_init_info info) { duckdb_init_set_max_threads(info, 1); }
+
+void ChunkSourceScan(duckdb_function_info info, duckdb_data_chunk output) {
+  ChunkSource* source = static_cast<ChunkSourceSlot*>(duckdb_function_get_extra_info(info))->source;
+  if (source == nullptr) {
+    duckdb_function_set_error(info, kNotInsertingError);
+    return;
+  }
+  internal::AppenderState& s = *source->state;
+  duckdb_data_chunk own = s.chunk;
+  s.chunk = output;
+  s.BindVectors();
+  Result<int64_t> rows =
+      source->error.ok() ? (*source->fill)(*source->writer) : Result<int64_t>(source->error);
+  int64_t n = 0;
+  if (!rows.ok()) {
+    source->error = rows.status();
+    duckdb_function_set_error(info, source->error.message().c_str());
+  } else {
+    n = *rows;
+    MIXTERA_CHECK(n >= 0 && static_cast<uint64_t>(n) <= duckdb_vector_size());
+    for (auto& c : s.columns) {
+      if (internal::IsList(c.type)) {
+        MIXTERA_CHECK(duckdb_list_vector_set_size(c.vector, c.child_size) == DuckDBSuccess);
+      }
+    }
+  }
+  duckdb_data_chunk_set_size(output, static_cast<idx_t>(n));
+  s.chunk = own;
+  s.BindVectors();
+}
+
+}  // namespace
+
+Status Connection::InsertFromChunks(const std::string& table,
+                                    const std::function<Result<int64_t>(Appender&)>& fill) {
+  // An appender that never appends knows the table's column types and fills chunks.
+  MIXTERA_ASSIGN_OR_RETURN(Appender writer, CreateAppender(table));
+  ChunkSource source{writer.state_.get(), &writer, &fill, {}, Status::OK()};
+  struct TypesGuard {
+    std::vector<duckdb_logical_type>* types;
+    ~TypesGuard() {
+      for (auto& t : *types) duckdb_destroy_logical_type(&t);
+    }
+  } types_guard{&source.types};
+  const idx_t num_columns = duckdb_appender_column_count(writer.state_->appender);
+  for (idx_t i = 0; i < num_columns; ++i) {
+    source.types.push_back(duckdb_appender_column_type(writer.state_->appender, i));
+  }
+
+  // Table functions live in the database's catalog, so each insert registers its own name.
+  static std::atomic<int64_t> next_function_id{0};
+  const std::string name = StrCat("mixtera_chunk_source_", next_function_id++);
+  auto* slot = new ChunkSourceSlot{&source};
+  duckdb_table_function function = duckdb_create_table_function();
+  duckdb_table_function_set_name(function, name.c_str());
+  duckdb_table_function_set_extra_info(function, slot,
+                                       [](void* p) { delete static_cast<ChunkSourceSlot*>(p); });
+  duckdb_table_function_set_bind(function, ChunkSourceBind);
+  duckdb_table_function_set_init(function, ChunkSourceInit);
+  duckdb_table_function_set_function(function, ChunkSourceScan);
+  const duckdb_state registered = duckdb_register_table_function(handle_->conn, function);
+  duckdb_destroy_table_function(&function);  // the catalog keeps its own copy (and the slot)
+  if (registered != DuckDBSuccess) {
+    return Status::Internal(
+        StrCat("cannot register table function ", name, " to insert into '", table, "'"));
+  }
+  Status st =
+      Execute(StrCat("INSERT INTO ", QuoteIdentifier(table), " SELECT * FROM ", name, "()"));
+  slot->source = nullptr;
+  if (!source.error.ok()) return source.error;
+  return st;
 }
 
 Appender::Appender(std::unique_ptr<internal::AppenderState> state) : state_(std::move(state)) {}

@@ -88,6 +88,7 @@ class Appender {
   explicit Appender(std::unique_ptr<internal::AppenderState> state);
 
  private:
+  friend class Connection;  // InsertFromChunks fills DuckDB's chunks through an Appender
   std::unique_ptr<internal::AppenderState> state_;
 };
 

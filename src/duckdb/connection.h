@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -88,6 +89,16 @@ class Connection {
   // Creates an appender on `table` (in `schema`, or the default schema when empty) over all
   // of the table's columns. See appender.h.
   Result<Appender> CreateAppender(const std::string& table, const std::string& schema = "");
+
+  // Inserts into `table` (all columns) the rows that `fill` writes, chunk after chunk, in
+  // one INSERT statement (so in the current transaction, or committed on success in
+  // auto-commit mode). Each call of `fill` sets rows [0, n) of the empty chunk of `writer`
+  // through its setters (never AppendChunk, Flush or Close) and returns n, or 0 when there
+  // are no more rows. DuckDB writes full row groups to the database file while the insert
+  // runs. `fill` runs on one thread at a time (not necessarily the calling one).
+  // Errors: the first error `fill` returns; DuckDB's errors.
+  Status InsertFromChunks(const std::string& table,
+                          const std::function<Result<int64_t>(Appender& writer)>& fill);
 
   // Transaction control: BEGIN TRANSACTION / COMMIT / ROLLBACK.
   Status Begin() { return Execute("BEGIN TRANSACTION"); }

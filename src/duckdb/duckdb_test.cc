@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -248,6 +249,120 @@ TEST_F(DuckDbTest, AppenderJoinsTheTransaction) {
   EXPECT_EQ(n, 1);
   ASSERT_OK(conn_->Rollback());
   EXPECT_STATUS(conn_->Query("SELECT * FROM t"), StatusCode::kInvalidArgument, "t");
+}
+
+TEST(InsertFromChunksTest, FillsEveryTypeThroughPartialChunks) {
+  // A file database, so that DuckDB writes full row groups while the insert runs.
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(dir.path() + "/t.duckdb"));
+  ASSERT_OK_AND_ASSIGN(Connection conn, db.Connect());
+  ASSERT_OK(
+      conn.Execute("CREATE TABLE t (a BIGINT, b INTEGER, c DOUBLE, d BOOLEAN, e VARCHAR, "
+                   "f VARCHAR[], g INTEGER[])"));
+  const int64_t n = 300000;  // more than two row groups
+  int64_t next = 0;
+  int calls = 0;
+  ASSERT_OK(conn.InsertFromChunks("t", [&](Appender& app) -> Result<int64_t> {
+    // Chunks of varying, mostly partial sizes.
+    const int64_t rows =
+        std::min({app.chunk_capacity(), n - next, int64_t{700} + 600 * (calls++ % 3)});
+    for (int64_t r = 0; r < rows; ++r, ++next) {
+      const int64_t i = next;
+      if (i % 7 == 3) {
+        for (int col = 0; col < 7; ++col) app.SetNull(col, r);
+        continue;
+      }
+      app.SetInt64(0, r, i);
+      app.SetInt32(1, r, static_cast<int32_t>(-i));
+      app.SetDouble(2, r, static_cast<double>(i) * 0.5);
+      app.SetBool(3, r, i % 2 == 0);
+      app.SetString(4, r,
+                    i % 3 == 0 ? "short" : "a value that is not inlined " + std::to_string(i));
+      app.BeginList(5, r);
+      for (int64_t k = 0; k < i % 4; ++k) app.AppendListItem(5, "item-" + std::to_string(k));
+      app.BeginList(6, r);
+      for (int64_t k = 0; k < i % 3; ++k) app.AppendListInt32(6, static_cast<int32_t>(k + i));
+    }
+    return rows;
+  }));
+  EXPECT_GT(calls, n / 2048);
+
+  // Expected values by formula over i in [0, n) without i % 7 == 3.
+  int64_t rows = 0, sum_a = 0, sum_items = 0, sum_ints = 0, evens = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i % 7 == 3) continue;
+    ++rows;
+    sum_a += i;
+    sum_items += i % 4;
+    for (int64_t k = 0; k < i % 3; ++k) sum_ints += k + i;
+    evens += i % 2 == 0;
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t count, conn.QueryInt64("SELECT count(*) FROM t"));
+  EXPECT_EQ(count, n);
+  ASSERT_OK_AND_ASSIGN(int64_t nulls, conn.QueryInt64("SELECT count(*) FROM t WHERE a IS NULL "
+                                                      "AND d IS NULL AND f IS NULL AND g IS NULL"));
+  EXPECT_EQ(nulls, n - rows);
+  ASSERT_OK_AND_ASSIGN(int64_t a, conn.QueryInt64("SELECT CAST(sum(a) AS BIGINT) FROM t"));
+  EXPECT_EQ(a, sum_a);
+  ASSERT_OK_AND_ASSIGN(int64_t b, conn.QueryInt64("SELECT CAST(-sum(b) AS BIGINT) FROM t"));
+  EXPECT_EQ(b, sum_a);
+  ASSERT_OK_AND_ASSIGN(int64_t c, conn.QueryInt64("SELECT CAST(sum(c) * 2 AS BIGINT) FROM t"));
+  EXPECT_EQ(c, sum_a);
+  ASSERT_OK_AND_ASSIGN(int64_t d, conn.QueryInt64("SELECT count(*) FROM t WHERE d"));
+  EXPECT_EQ(d, evens);
+  ASSERT_OK_AND_ASSIGN(int64_t items, conn.QueryInt64("SELECT CAST(sum(len(f)) AS BIGINT) FROM t"));
+  EXPECT_EQ(items, sum_items);
+  ASSERT_OK_AND_ASSIGN(int64_t ints,
+                       conn.QueryInt64("SELECT CAST(sum(list_sum(g)) AS BIGINT) FROM t"));
+  EXPECT_EQ(ints, sum_ints);
+  ASSERT_OK_AND_ASSIGN(
+      int64_t matches,
+      conn.QueryInt64("SELECT count(*) FROM t WHERE a IS NOT NULL AND e = CASE WHEN a % 3 = 0 "
+                      "THEN 'short' ELSE 'a value that is not inlined ' || a END AND "
+                      "f = list_transform(range(a % 4), k -> 'item-' || k)"));
+  EXPECT_EQ(matches, rows);
+}
+
+TEST(InsertFromChunksTest, ErrorsJoinTheTransactionAndTheFunctionDiesWithTheInsert) {
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(":memory:"));
+  ASSERT_OK_AND_ASSIGN(Connection conn, db.Connect());
+  ASSERT_OK(conn.Execute("CREATE TABLE t (x BIGINT)"));
+  int calls = 0;
+  auto fail_third = [&](Appender& app) -> Result<int64_t> {
+    if (++calls == 3) return Status::InvalidArgument("record 7 is bad");
+    for (int64_t r = 0; r < 10; ++r) app.SetInt64(0, r, r);
+    return int64_t{10};
+  };
+  EXPECT_STATUS(conn.InsertFromChunks("t", fail_third), StatusCode::kInvalidArgument,
+                "record 7 is bad");
+  ASSERT_OK_AND_ASSIGN(int64_t count, conn.QueryInt64("SELECT count(*) FROM t"));
+  EXPECT_EQ(count, 0);  // the failed INSERT left nothing
+
+  // Inside a transaction the rows are the transaction's.
+  ASSERT_OK(conn.Begin());
+  int64_t left = 2;
+  ASSERT_OK(conn.InsertFromChunks("t", [&](Appender& app) -> Result<int64_t> {
+    if (left-- == 0) return int64_t{0};
+    app.SetInt64(0, 0, 5);
+    return int64_t{1};
+  }));
+  ASSERT_OK_AND_ASSIGN(count, conn.QueryInt64("SELECT count(*) FROM t"));
+  EXPECT_EQ(count, 2);
+  ASSERT_OK(conn.Rollback());
+  ASSERT_OK_AND_ASSIGN(count, conn.QueryInt64("SELECT count(*) FROM t"));
+  EXPECT_EQ(count, 0);
+
+  EXPECT_STATUS(conn.InsertFromChunks("missing", fail_third), StatusCode::kInvalidArgument,
+                "missing");
+  // The registered functions stay in the catalog but refuse to run outside their insert.
+  ASSERT_OK_AND_ASSIGN(QueryResult names,
+                       conn.Query("SELECT function_name FROM duckdb_functions() WHERE "
+                                  "function_name LIKE 'mixtera_chunk_source_%'"));
+  ASSERT_OK_AND_ASSIGN(bool more, names.NextChunk());
+  ASSERT_TRUE(more);
+  const std::string name(names.GetString(0, 0));
+  EXPECT_STATUS(conn.Query("SELECT * FROM " + name + "()"), StatusCode::kInvalidArgument,
+                "only serves");
 }
 
 TEST(DatabaseTest, FilePersistsAndRejectsGarbage) {
