@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <variant>
 
@@ -220,28 +221,52 @@ Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
 
   Status first_error;
   size_t first_error_index = s.files.size();
-  s.Drain(
-      [&](model::SampleBatch& batch) {
-        if (!store_error.ok() || s.shared.cancelled.load()) return;
-        batch.file_id += first_file_id;
-        store_error = writer->AppendSamples(batch);
-        if (!store_error.ok()) s.shared.cancelled = true;
-      },
-      [&](FileDone& done) {
-        if (!done.status.ok()) {
-          if (done.status.code() != StatusCode::kCancelled && done.index < first_error_index) {
-            first_error_index = done.index;
-            first_error = done.status;
+  auto on_file = [&](FileDone& done) {
+    if (!done.status.ok()) {
+      if (done.status.code() != StatusCode::kCancelled && done.index < first_error_index) {
+        first_error_index = done.index;
+        first_error = done.status;
+      }
+      return;
+    }
+    if (!store_error.ok() || s.shared.cancelled.load()) return;
+    model::FileRecord record = s.files[done.index];
+    record.file_id = first_file_id + static_cast<int64_t>(done.index);
+    record.dataset_id = writer->dataset_id();
+    store_error = writer->AddFile(record);
+    if (!store_error.ok()) s.shared.cancelled = true;
+  };
+  if (store_error.ok()) {
+    // The batch handed to the writer last; it goes back to the scanners on the next call.
+    std::optional<model::SampleBatch> current;
+    Status appended = writer->AppendSampleStream([&]() -> Result<const model::SampleBatch*> {
+      if (current.has_value()) {
+        s.shared.ReturnBatch(std::move(*current));
+        current.reset();
+      }
+      while (s.files_reported < s.files.size()) {
+        QueueItem item = s.queue->Pop();
+        if (auto* batch = std::get_if<model::SampleBatch>(&item)) {
+          if (!store_error.ok() || s.shared.cancelled.load()) {
+            s.shared.ReturnBatch(std::move(*batch));
+            continue;
           }
-          return;
+          batch->file_id += first_file_id;
+          current.emplace(std::move(*batch));
+          return &*current;
         }
-        if (!store_error.ok() || s.shared.cancelled.load()) return;
-        model::FileRecord record = s.files[done.index];
-        record.file_id = first_file_id + static_cast<int64_t>(done.index);
-        record.dataset_id = writer->dataset_id();
-        store_error = writer->AddFile(record);
-        if (!store_error.ok()) s.shared.cancelled = true;
-      });
+        ++s.files_reported;
+        on_file(std::get<FileDone>(item));
+      }
+      return nullptr;
+    });
+    if (!appended.ok()) {
+      if (store_error.ok()) store_error = appended;
+      s.shared.cancelled = true;
+    }
+  }
+  // After an error, the rest of the queue (no scanner may stay blocked on it).
+  s.Drain([](model::SampleBatch&) {}, on_file);
   s.pool->Stop();
   s.progress.reset();
   if (!first_error.ok()) return first_error;

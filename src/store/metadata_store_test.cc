@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "duckdb/connection.h"
 #include "store/schema.h"
 #include "testing/test_util.h"
@@ -511,6 +512,128 @@ void MeasureAppendRate(MetadataStore* store, int64_t n) {
 }
 
 TEST_F(MetadataStoreTest, AppendRate) { MeasureAppendRate(store_.get(), 300'000); }
+
+// Batches of every property type with nulls, of varied sizes (empty, partial chunks, several
+// chunks), for files [first_file, first_file + 3).
+std::vector<SampleBatch> MixedBatches(const DatasetSpec& spec, int64_t first_file) {
+  std::vector<SampleBatch> batches;
+  int64_t k = 0;
+  for (int64_t f = 0; f < 3; ++f) {
+    int64_t sample = 0;
+    for (int64_t rows : {int64_t{0}, int64_t{5000}, int64_t{1}, int64_t{2048}, int64_t{777}}) {
+      SampleBatch batch(first_file + f, spec.properties);
+      for (int64_t r = 0; r < rows; ++r, ++k) {
+        batch.sample_ids.push_back(sample++);
+        batch.columns[0].AppendString(StrCat("lang-", k % 13));
+        if (k % 5 == 0) {
+          batch.columns[1].AppendNull();
+        } else {
+          batch.columns[1].AppendInt(k * 3);
+        }
+        batch.columns[2].AppendFloat(static_cast<double>(k) / 4);
+        batch.columns[3].AppendBool(k % 3 == 0);
+        batch.columns[4].BeginList();
+        for (int64_t t = 0; t < k % 3; ++t)
+          batch.columns[4].AppendListItem(StrCat("tag-", t + k % 7));
+        batch.columns[4].EndList();
+      }
+      batches.push_back(std::move(batch));
+    }
+  }
+  return batches;
+}
+
+DatasetSpec MixedSpec(const std::string& name) {
+  return Spec(name, {Prop("lang", PropertyType::kString), Prop("n", PropertyType::kInt, true),
+                     Prop("score", PropertyType::kFloat), Prop("flag", PropertyType::kBool),
+                     Prop("tags", PropertyType::kStringList)});
+}
+
+TEST_F(MetadataStoreTest, AppendSampleStreamStoresWhatAppendSamplesStores) {
+  int64_t total = 0;
+  for (const char* name : {"by_batch", "by_stream"}) {
+    const DatasetSpec spec = MixedSpec(name);
+    ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginDataset(spec));
+    ASSERT_OK_AND_ASSIGN(int64_t first, writer->ReserveFileIds(3));
+    std::vector<SampleBatch> batches = MixedBatches(spec, first);
+    if (std::string(name) == "by_batch") {
+      for (const auto& b : batches) ASSERT_OK(writer->AppendSamples(b));
+    } else {
+      size_t next = 0;
+      ASSERT_OK(writer->AppendSampleStream([&]() -> Result<const SampleBatch*> {
+        return next < batches.size() ? &batches[next++] : nullptr;
+      }));
+      EXPECT_EQ(next, batches.size());
+    }
+    total = 0;
+    for (int64_t f = 0; f < 3; ++f) {
+      int64_t n = 0;
+      for (const auto& b : batches) n += b.file_id == first + f ? b.num_rows() : 0;
+      ASSERT_OK(writer->AddFile(File(first + f, StrCat("/data/", name, f), n)));
+      total += n;
+    }
+    ASSERT_OK(writer->Commit());
+  }
+  // Same rows, file ids taken relative to each dataset's first file, codes from the shared
+  // dictionaries.
+  const std::string columns =
+      "file_id - min(file_id) OVER () AS f, sample_id, lang, n, score, flag, tags";
+  duckdb::QueryResult r =
+      Sql(StrCat("SELECT (SELECT count(*) FROM samples_1), (SELECT count(*) FROM samples_2), "
+                 "(SELECT count(*) FROM (SELECT ",
+                 columns, " FROM samples_1 EXCEPT ALL SELECT ", columns,
+                 " FROM samples_2)), (SELECT count(*) FROM (SELECT ", columns,
+                 " FROM samples_2 EXCEPT ALL SELECT ", columns,
+                 " FROM samples_1)), "
+                 "(SELECT count(*) FROM samples_2 WHERE n IS NULL)"));
+  ASSERT_OK_AND_ASSIGN(bool more, r.NextChunk());
+  ASSERT_TRUE(more);
+  EXPECT_EQ(r.GetInt64(0, 0), total);
+  EXPECT_EQ(r.GetInt64(1, 0), total);
+  EXPECT_EQ(r.GetInt64(2, 0), 0);
+  EXPECT_EQ(r.GetInt64(3, 0), 0);
+  EXPECT_EQ(r.GetInt64(4, 0), (total + 4) / 5);
+}
+
+TEST_F(MetadataStoreTest, AppendSampleStreamErrors) {
+  const DatasetSpec spec = MixedSpec("d");
+  {
+    ASSERT_OK_AND_ASSIGN(auto writer, store_->BeginDataset(spec));
+    ASSERT_OK_AND_ASSIGN(int64_t first, writer->ReserveFileIds(3));
+    std::vector<SampleBatch> batches = MixedBatches(spec, first);
+    size_t next = 0;
+    EXPECT_STATUS(writer->AppendSampleStream([&]() -> Result<const SampleBatch*> {
+      if (next == 3) return Status::Corruption("a.jsonl: line 9: truncated");
+      return &batches[next++];
+    }),
+                  StatusCode::kCorruption, "line 9");
+    // A batch of an unreserved file, and one that does not fit the spec.
+    SampleBatch unreserved = std::move(batches[1]);
+    unreserved.file_id = first + 7;
+    bool served = false;
+    auto once = [&](const SampleBatch* b) {
+      served = false;
+      return [&served, b]() -> Result<const SampleBatch*> {
+        if (served) return nullptr;
+        served = true;
+        return b;
+      };
+    };
+    EXPECT_STATUS(writer->AppendSampleStream(once(&unreserved)), StatusCode::kInvalidArgument,
+                  "not reserved");
+    SampleBatch ragged = std::move(batches[6]);
+    ragged.columns[2].AppendFloat(1.0);
+    EXPECT_STATUS(writer->AppendSampleStream(once(&ragged)), StatusCode::kInvalidArgument, "rows");
+  }
+  // The failed registration left nothing behind.
+  ASSERT_OK_AND_ASSIGN(auto datasets, store_->ListDatasets());
+  EXPECT_TRUE(datasets.empty());
+  duckdb::QueryResult r =
+      Sql("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'samples_%'");
+  ASSERT_OK_AND_ASSIGN(bool more, r.NextChunk());
+  ASSERT_TRUE(more);
+  EXPECT_EQ(r.GetInt64(0, 0), 0);
+}
 
 // 5M rows: run with --gtest_also_run_disabled_tests --gtest_filter='*AppendRate5M*'.
 TEST_F(MetadataStoreTest, DISABLED_AppendRate5M) { MeasureAppendRate(store_.get(), 5'000'000); }
