@@ -1,6 +1,7 @@
 #include "store/dataset_writer.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -69,7 +70,12 @@ class DatasetWriterImpl final : public DatasetWriter {
   // Per property (in spec order; empty for types stored as is): value -> code of the
   // property's global dictionary, and the values this registration added.
   struct Dictionary {
-    std::unordered_map<std::string, int32_t> codes;
+    // Looked up by string_view, without building a key.
+    struct Hash {
+      using is_transparent = void;
+      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> codes;
     std::vector<std::string> added;
     int32_t next_code = 0;
   };
@@ -156,9 +162,7 @@ Status DatasetWriterImpl::LoadDictionaries() {
 
 int32_t DatasetWriterImpl::Encode(size_t c, std::string_view value) {
   Dictionary& dict = dictionaries_[c];
-  // Heterogeneous lookup needs C++20 transparent hashing; a key copy per lookup is cheap
-  // next to what DuckDB would spend on the string.
-  auto it = dict.codes.find(std::string(value));
+  auto it = dict.codes.find(value);
   if (it != dict.codes.end()) return it->second;
   int32_t code = dict.next_code++;
   dict.codes.emplace(std::string(value), code);
