@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "base/macros.h"
 #include "base/strings.h"
@@ -140,12 +141,14 @@ Status Job::Init() {
     int64_t total = 0;
     for (int64_t s : sizes) total += s;
     if (total > 0) {
-      streams_.emplace_back(comps, sizes, 1, /*concatenated=*/true, spec.shuffle_block, spec.seed);
+      streams_.emplace_back(std::move(comps), std::move(sizes), 1, /*concatenated=*/true,
+                            spec.shuffle_block, spec.seed);
     }
     std::vector<MixtureEvent> log = {{0, {1.0}}};
     plan_ = Plan::Build({total}, log, spec.chunk_size, /*strict=*/false);
     return Status::OK();
   }
+  streams_.reserve(def_.keys.size());
   for (const JobKey& key : def_.keys) {
     std::vector<int64_t> sizes;
     std::vector<int64_t> comps;
@@ -154,8 +157,8 @@ Status Job::Init() {
       comps.push_back(c);
       sizes.push_back(table.sizes[c]);
     }
-    streams_.emplace_back(comps, sizes, key.repeat, /*concatenated=*/false, spec.shuffle_block,
-                          spec.seed);
+    streams_.emplace_back(std::move(comps), std::move(sizes), key.repeat, /*concatenated=*/false,
+                          spec.shuffle_block, spec.seed);
   }
   if (spec.unit == model::ChunkUnit::kTokens) MIXTERA_RETURN_IF_ERROR(InitTokens());
   if (def_.packing.sequence_length < 0) {
