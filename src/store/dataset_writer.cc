@@ -52,9 +52,10 @@ class DatasetWriterImpl final : public DatasetWriter {
     return Status::OK();
   }
   Status CheckBatch(const model::SampleBatch& batch) const;
-  // Sets rows [0, rows) of app's chunk from rows [begin, begin + rows) of `batch`.
-  // Errors: InvalidArgument for a string that is not valid UTF-8.
-  Status FillRows(Appender& app, const model::SampleBatch& batch, size_t begin, size_t rows);
+  // Sets rows [first_row, first_row + rows) of app's chunk from rows [begin, begin + rows)
+  // of `batch`. Errors: InvalidArgument for a string that is not valid UTF-8.
+  Status FillRows(Appender& app, size_t first_row, const model::SampleBatch& batch, size_t begin,
+                  size_t rows);
   Status CommitImpl();
   // Rolls the transaction back (once); the writer is spent afterwards.
   void Abort();
@@ -170,23 +171,23 @@ int32_t DatasetWriterImpl::Encode(size_t c, std::string_view value) {
   return code;
 }
 
-Status DatasetWriterImpl::FillRows(Appender& app, const model::SampleBatch& batch, size_t begin,
-                                   size_t rows) {
+Status DatasetWriterImpl::FillRows(Appender& app, size_t first_row, const model::SampleBatch& batch,
+                                   size_t begin, size_t rows) {
   auto bad_utf8 = [&](size_t c, size_t i) {
     return Status::InvalidArgument(StrCat("dataset '", spec_.name, "': file id ", batch.file_id,
                                           ", sample ", batch.sample_ids[i], ": property '",
                                           spec_.properties[c].name, "' is not valid UTF-8"));
   };
   for (size_t r = 0; r < rows; ++r) {
-    app.SetInt64(0, static_cast<int64_t>(r), batch.file_id);
-    app.SetInt64(1, static_cast<int64_t>(r), batch.sample_ids[begin + r]);
+    app.SetInt64(0, static_cast<int64_t>(first_row + r), batch.file_id);
+    app.SetInt64(1, static_cast<int64_t>(first_row + r), batch.sample_ids[begin + r]);
   }
   for (size_t c = 0; c < batch.columns.size(); ++c) {
     const model::PropertyColumn& column = batch.columns[c];
     const int col = static_cast<int>(c) + 2;
     for (size_t r = 0; r < rows; ++r) {
       const size_t i = begin + r;
-      const auto row = static_cast<int64_t>(r);
+      const auto row = static_cast<int64_t>(first_row + r);
       if (!column.is_valid(i)) {
         app.SetNull(col, row);
         continue;
@@ -232,7 +233,7 @@ Status DatasetWriterImpl::AppendSamples(const model::SampleBatch& batch) {
   const size_t capacity = static_cast<size_t>(app.chunk_capacity());
   for (size_t begin = 0; begin < n; begin += capacity) {
     const size_t rows = std::min(capacity, n - begin);
-    MIXTERA_RETURN_IF_ERROR(FillRows(app, batch, begin, rows));
+    MIXTERA_RETURN_IF_ERROR(FillRows(app, 0, batch, begin, rows));
     MIXTERA_RETURN_IF_ERROR(app.AppendChunk(static_cast<int64_t>(rows)));
   }
   rows_appended_ += static_cast<int64_t>(n);
@@ -244,24 +245,31 @@ Status DatasetWriterImpl::AppendSampleStream(const SampleBatchSource& next) {
   const model::SampleBatch* batch = nullptr;
   size_t begin = 0;
   bool done = false;
+  // Chunks are filled across batches: DuckDB keeps per-row version information (16 bytes a
+  // row, until the INSERT commits) for every vector an append does not fill whole, so
+  // only the last chunk may be partial.
   return conn_.InsertFromChunks(
       SamplesTableName(dataset_id_), [&](Appender& app) -> Result<int64_t> {
-        while (!done && (batch == nullptr || begin == batch->num_rows())) {
-          MIXTERA_ASSIGN_OR_RETURN(batch, next());
-          begin = 0;
-          if (batch == nullptr) {
-            done = true;
-          } else {
-            MIXTERA_RETURN_IF_ERROR(CheckBatch(*batch));
+        const auto capacity = static_cast<size_t>(app.chunk_capacity());
+        size_t filled = 0;
+        while (filled < capacity) {
+          while (!done && (batch == nullptr || begin == batch->num_rows())) {
+            MIXTERA_ASSIGN_OR_RETURN(batch, next());
+            begin = 0;
+            if (batch == nullptr) {
+              done = true;
+            } else {
+              MIXTERA_RETURN_IF_ERROR(CheckBatch(*batch));
+            }
           }
+          if (done) break;
+          const size_t rows = std::min(capacity - filled, batch->num_rows() - begin);
+          MIXTERA_RETURN_IF_ERROR(FillRows(app, filled, *batch, begin, rows));
+          begin += rows;
+          filled += rows;
         }
-        if (done) return 0;
-        const size_t rows =
-            std::min(static_cast<size_t>(app.chunk_capacity()), batch->num_rows() - begin);
-        MIXTERA_RETURN_IF_ERROR(FillRows(app, *batch, begin, rows));
-        begin += rows;
-        rows_appended_ += static_cast<int64_t>(rows);
-        return static_cast<int64_t>(rows);
+        rows_appended_ += static_cast<int64_t>(filled);
+        return static_cast<int64_t>(filled);
       });
 }
 
