@@ -182,8 +182,10 @@ Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::Dataset
   size_t num_threads = options.num_threads > 0 ? static_cast<size_t>(options.num_threads)
                                                : ThreadPool::HardwareThreads();
   num_threads = std::min(num_threads, std::max<size_t>(s.files.size(), 1));
-  // Enough room to keep scanning while the store opens, bounded all the same.
-  s.queue = std::make_unique<BoundedQueue<QueueItem>>(4 * num_threads + 4);
+  // Room for the scanners to keep going while the store opens (DuckDB takes ~50 ms to start;
+  // with 4096-row batches of small records a scanner fills 16 of them in about that time),
+  // bounded all the same: a few MB whatever the corpus size.
+  s.queue = std::make_unique<BoundedQueue<QueueItem>>(16 * num_threads + 16);
   if (options.show_progress) {
     s.progress = std::make_unique<ProgressLine>(&s.shared, "register " + spec.name,
                                                 static_cast<int64_t>(s.files.size()), total_bytes);
