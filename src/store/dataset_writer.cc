@@ -79,6 +79,10 @@ class DatasetWriterImpl final : public DatasetWriter {
     std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> codes;
     std::vector<std::string> added;
     int32_t next_code = 0;
+    // The value looked up last and its code: consecutive records of a file often share
+    // values (the same source, the same language), which then need no hashing.
+    std::string last_value;
+    int32_t last_code = -1;
   };
   std::vector<Dictionary> dictionaries_;
   // Returns the code of `value` in property c's dictionary, adding it when new.
@@ -163,11 +167,18 @@ Status DatasetWriterImpl::LoadDictionaries() {
 
 int32_t DatasetWriterImpl::Encode(size_t c, std::string_view value) {
   Dictionary& dict = dictionaries_[c];
+  if (dict.last_code >= 0 && value == dict.last_value) return dict.last_code;
+  int32_t code;
   auto it = dict.codes.find(value);
-  if (it != dict.codes.end()) return it->second;
-  int32_t code = dict.next_code++;
-  dict.codes.emplace(std::string(value), code);
-  dict.added.emplace_back(value);
+  if (it != dict.codes.end()) {
+    code = it->second;
+  } else {
+    code = dict.next_code++;
+    dict.codes.emplace(std::string(value), code);
+    dict.added.emplace_back(value);
+  }
+  dict.last_value.assign(value);
+  dict.last_code = code;
   return code;
 }
 
