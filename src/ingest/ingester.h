@@ -2,9 +2,10 @@
 //
 // Files are scanned in parallel on a thread pool, each as a stream with memory bounded
 // independently of its size; scanner threads extract typed properties into columnar
-// batches, and the calling thread appends the batches to the store through the
-// registration's DatasetWriter. Per file, an offsets file (every record's byte offset and
-// length) and, for compressed files, a seek-point file are written under `offsets_dir`.
+// batches, and the calling thread streams the batches into the store through the
+// registration's DatasetWriter (one INSERT, see AppendSampleStream). Per file, an offsets
+// file (every record's byte offset and length) and, for compressed files, a seek-point file
+// are written under `offsets_dir`.
 #pragma once
 
 #include <cstdint>
