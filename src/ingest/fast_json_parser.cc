@@ -62,6 +62,45 @@ const char* CheckEscape(const char* p, const char* end) {
   }
 }
 
+#if defined(__AVX512BW__) || defined(__AVX2__)
+// The SIMD block of the escape scan: bit i of a mask stands for block[i].
+#if defined(__AVX512BW__)
+constexpr size_t kEscapeBlock = 64;
+using EscapeBlock = __m512i;
+EscapeBlock LoadEscapeBlock(const char* p) { return _mm512_loadu_si512(p); }
+uint64_t BytesEqual(EscapeBlock bytes, char c) {
+  return _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(c));
+}
+// The bytes that may follow a backslash on their own: " \ / b f n r t.
+uint64_t SimpleEscapeBytes(EscapeBlock bytes) {
+  return BytesEqual(bytes, '"') | BytesEqual(bytes, '\\') | BytesEqual(bytes, '/') |
+         BytesEqual(bytes, 'b') | BytesEqual(bytes, 'f') | BytesEqual(bytes, 'n') |
+         BytesEqual(bytes, 'r') | BytesEqual(bytes, 't');
+}
+#else
+constexpr size_t kEscapeBlock = 32;
+using EscapeBlock = __m256i;
+EscapeBlock LoadEscapeBlock(const char* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+__m256i VectorEqual(EscapeBlock bytes, char c) {
+  return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(c));
+}
+uint64_t BytesEqual(EscapeBlock bytes, char c) {
+  return static_cast<uint32_t>(_mm256_movemask_epi8(VectorEqual(bytes, c)));
+}
+// The bytes that may follow a backslash on their own: " \ / b f n r t.
+uint64_t SimpleEscapeBytes(EscapeBlock bytes) {
+  const __m256i simple = _mm256_or_si256(
+      _mm256_or_si256(_mm256_or_si256(VectorEqual(bytes, '"'), VectorEqual(bytes, '\\')),
+                      _mm256_or_si256(VectorEqual(bytes, '/'), VectorEqual(bytes, 'b'))),
+      _mm256_or_si256(_mm256_or_si256(VectorEqual(bytes, 'f'), VectorEqual(bytes, 'n')),
+                      _mm256_or_si256(VectorEqual(bytes, 'r'), VectorEqual(bytes, 't'))));
+  return static_cast<uint32_t>(_mm256_movemask_epi8(simple));
+}
+#endif
+#endif
+
 // Checks the escapes of a raw string token (with its quotes). UTF-8 and control characters
 // are checked by simdjson's stage 1. REQUIRES: 64 readable bytes after the token (the line
 // padding guarantees them).
@@ -69,73 +108,30 @@ bool ValidEscapes(std::string_view token) {
   if (token.size() < 2 || token.front() != '"') return false;
   const char* begin = token.data() + 1;
   const char* end = token.data() + token.size() - 1;  // the closing quote
-#if defined(__AVX512BW__)
-  // As the AVX2 loop below, 64 bytes at a time with mask registers.
+#if defined(__AVX512BW__) || defined(__AVX2__)
+  // Backslash positions a block at a time; escapes are dense in code and text.
   const char* resume = begin;  // the first byte not consumed by an escape
-  auto equals = [](__m512i bytes, char c) -> uint64_t {
-    return _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(c));
-  };
-  for (const char* block = begin; block < end; block += 64) {
-    const __m512i bytes = _mm512_loadu_si512(block);
-    uint64_t mask = equals(bytes, '\\');
+  for (const char* block = begin; block < end; block += kEscapeBlock) {
+    const EscapeBlock bytes = LoadEscapeBlock(block);
+    uint64_t mask = BytesEqual(bytes, '\\');
     const auto remaining = static_cast<size_t>(end - block);
-    if (remaining < 64) mask &= (uint64_t{1} << remaining) - 1;
+    if (remaining < kEscapeBlock) mask &= (uint64_t{1} << remaining) - 1;
     if (resume > block) {
       const auto consumed = static_cast<size_t>(resume - block);
-      mask &= consumed >= 64 ? 0 : ~((uint64_t{1} << consumed) - 1);
-    }
-    if (mask == 0) continue;
-    const uint64_t escaped = mask << 1;
-    if ((mask >> 63) == 0 && (mask & escaped) == 0) {
-      const uint64_t simple = equals(bytes, '"') | equals(bytes, '\\') | equals(bytes, '/') |
-                              equals(bytes, 'b') | equals(bytes, 'f') | equals(bytes, 'n') |
-                              equals(bytes, 'r') | equals(bytes, 't');
-      if ((escaped & ~simple) == 0) {
-        resume = block + 64;
-        continue;
-      }
-    }
-    while (mask != 0) {
-      const char* at = block + __builtin_ctzll(mask);
-      mask &= mask - 1;
-      if (at >= end) return true;
-      if (at < resume) continue;  // inside the previous escape (the 2nd byte of a double backslash)
-      resume = CheckEscape(at + 1, end);
-      if (resume == nullptr) return false;
-    }
-  }
-  return true;
-#elif defined(__AVX2__)
-  // Backslash positions 32 bytes at a time; escapes are dense in code and text.
-  const char* resume = begin;  // the first byte not consumed by an escape
-  auto equals = [](__m256i bytes, char c) { return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8(c)); };
-  for (const char* block = begin; block < end; block += 32) {
-    __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
-    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(equals(bytes, '\\')));
-    const auto remaining = static_cast<size_t>(end - block);
-    if (remaining < 32) mask &= (uint32_t{1} << remaining) - 1;
-    if (resume > block) {
-      const auto consumed = static_cast<size_t>(resume - block);
-      mask &= consumed >= 32 ? 0 : ~((uint32_t{1} << consumed) - 1);
+      mask &= consumed >= kEscapeBlock ? 0 : ~((uint64_t{1} << consumed) - 1);
     }
     if (mask == 0) continue;
     // The common case without branches per escape: isolated backslashes whose escaped byte
     // lies in this block and is one of " \ / b f n r t. Anything else (\u, runs of
     // backslashes, an escape across the block end) takes the loop below.
-    const uint32_t escaped = mask << 1;
-    if ((mask >> 31) == 0 && (mask & escaped) == 0) {
-      const __m256i simple =
-          _mm256_or_si256(_mm256_or_si256(_mm256_or_si256(equals(bytes, '"'), equals(bytes, '\\')),
-                                          _mm256_or_si256(equals(bytes, '/'), equals(bytes, 'b'))),
-                          _mm256_or_si256(_mm256_or_si256(equals(bytes, 'f'), equals(bytes, 'n')),
-                                          _mm256_or_si256(equals(bytes, 'r'), equals(bytes, 't'))));
-      if ((escaped & ~static_cast<uint32_t>(_mm256_movemask_epi8(simple))) == 0) {
-        resume = block + 32;
-        continue;
-      }
+    const uint64_t escaped = mask << 1;
+    if ((mask >> (kEscapeBlock - 1)) == 0 && (mask & escaped) == 0 &&
+        (escaped & ~SimpleEscapeBytes(bytes)) == 0) {
+      resume = block + kEscapeBlock;
+      continue;
     }
     while (mask != 0) {
-      const char* at = block + __builtin_ctz(mask);
+      const char* at = block + __builtin_ctzll(mask);
       mask &= mask - 1;
       if (at >= end) return true;
       if (at < resume) continue;  // inside the previous escape (the 2nd byte of a double backslash)
