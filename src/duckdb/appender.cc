@@ -36,12 +36,14 @@ struct AppenderState {
   duckdb_appender appender = nullptr;
   duckdb_data_chunk chunk = nullptr;
   std::vector<Column> columns;
+  std::vector<duckdb_logical_type> types;  // the table's column types (owned)
   std::string table;
   bool closed = false;
 
   ~AppenderState() {
     if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
     if (appender != nullptr) duckdb_appender_destroy(&appender);
+    for (auto& t : types) duckdb_destroy_logical_type(&t);
   }
 
   // (Re)reads the vectors of the current chunk; called after creating or resetting it.
@@ -59,6 +61,17 @@ struct AppenderState {
         c.child_capacity = 0;
       }
     }
+  }
+
+  // Makes rows [0, num_rows) of `chunk` its content: sets the list sizes and the row count.
+  void SealChunk(int64_t num_rows) {
+    MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= duckdb_vector_size());
+    for (auto& c : columns) {
+      if (internal::IsList(c.type)) {
+        MIXTERA_CHECK(duckdb_list_vector_set_size(c.vector, c.child_size) == DuckDBSuccess);
+      }
+    }
+    duckdb_data_chunk_set_size(chunk, static_cast<idx_t>(num_rows));
   }
 
   Column& At(int col, int64_t row, AppendType type) {
@@ -133,25 +146,16 @@ Result<Appender> Connection::CreateAppender(const std::string& table, const std:
     return state->Error("cannot create an appender on");
   }
   idx_t n = duckdb_appender_column_count(state->appender);
-  std::vector<duckdb_logical_type> types(n);
-  struct TypesGuard {
-    std::vector<duckdb_logical_type>* types;
-    ~TypesGuard() {
-      for (auto& t : *types) {
-        if (t != nullptr) duckdb_destroy_logical_type(&t);
-      }
-    }
-  } guard{&types};
   state->columns.resize(n);
   for (idx_t i = 0; i < n; ++i) {
-    types[i] = duckdb_appender_column_type(state->appender, i);
-    if (!internal::ToAppendType(types[i], &state->columns[i].type)) {
+    state->types.push_back(duckdb_appender_column_type(state->appender, i));
+    if (!internal::ToAppendType(state->types[i], &state->columns[i].type)) {
       return Status::InvalidArgument(StrCat("cannot append to '", table, "': column ", i,
                                             " has unsupported type ",
-                                            internal::TypeName(types[i])));
+                                            internal::TypeName(state->types[i])));
     }
   }
-  state->chunk = duckdb_create_data_chunk(types.data(), n);
+  state->chunk = duckdb_create_data_chunk(state->types.data(), n);
   if (state->chunk == nullptr) return Status::Internal("duckdb_create_data_chunk failed");
   state->BindVectors();
   return Appender(std::move(state));
@@ -164,7 +168,6 @@ struct ChunkSource {
   internal::AppenderState* state;  // its chunk is swapped for DuckDB's output chunk per call
   Appender* writer;
   const std::function<Result<int64_t>(Appender&)>* fill;
-  std::vector<duckdb_logical_type> types;
   Status error;
 };
 
@@ -184,8 +187,9 @@ void ChunkSourceBind(duckdb_bind_info info) {
     duckdb_bind_set_error(info, kNotInsertingError);
     return;
   }
-  for (size_t i = 0; i < slot->source->types.size(); ++i) {
-    duckdb_bind_add_result_column(info, StrCat("c", i).c_str(), slot->source->types[i]);
+  const std::vector<duckdb_logical_type>& types = slot->source->state->types;
+  for (size_t i = 0; i < types.size(); ++i) {
+    duckdb_bind_add_result_column(info, StrCat("c", i).c_str(), types[i]);
   }
 }
 
@@ -203,20 +207,11 @@ void ChunkSourceScan(duckdb_function_info info, duckdb_data_chunk output) {
   s.BindVectors();
   Result<int64_t> rows =
       source->error.ok() ? (*source->fill)(*source->writer) : Result<int64_t>(source->error);
-  int64_t n = 0;
   if (!rows.ok()) {
     source->error = rows.status();
     duckdb_function_set_error(info, source->error.message().c_str());
-  } else {
-    n = *rows;
-    MIXTERA_CHECK(n >= 0 && static_cast<uint64_t>(n) <= duckdb_vector_size());
-    for (auto& c : s.columns) {
-      if (internal::IsList(c.type)) {
-        MIXTERA_CHECK(duckdb_list_vector_set_size(c.vector, c.child_size) == DuckDBSuccess);
-      }
-    }
   }
-  duckdb_data_chunk_set_size(output, static_cast<idx_t>(n));
+  s.SealChunk(rows.ok() ? *rows : 0);
   s.chunk = own;
   s.BindVectors();
 }
@@ -227,17 +222,7 @@ Status Connection::InsertFromChunks(const std::string& table,
                                     const std::function<Result<int64_t>(Appender&)>& fill) {
   // An appender that never appends knows the table's column types and fills chunks.
   MIXTERA_ASSIGN_OR_RETURN(Appender writer, CreateAppender(table));
-  ChunkSource source{writer.state_.get(), &writer, &fill, {}, Status::OK()};
-  struct TypesGuard {
-    std::vector<duckdb_logical_type>* types;
-    ~TypesGuard() {
-      for (auto& t : *types) duckdb_destroy_logical_type(&t);
-    }
-  } types_guard{&source.types};
-  const idx_t num_columns = duckdb_appender_column_count(writer.state_->appender);
-  for (idx_t i = 0; i < num_columns; ++i) {
-    source.types.push_back(duckdb_appender_column_type(writer.state_->appender, i));
-  }
+  ChunkSource source{writer.state_.get(), &writer, &fill, Status::OK()};
 
   // Table functions live in the database's catalog, so each insert registers its own name.
   static std::atomic<int64_t> next_function_id{0};
@@ -364,12 +349,7 @@ Status Appender::AppendChunk(int64_t num_rows) {
   MIXTERA_CHECK(!s.closed);
   MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= duckdb_vector_size());
   if (num_rows == 0) return Status::OK();
-  for (auto& c : s.columns) {
-    if (internal::IsList(c.type)) {
-      MIXTERA_CHECK(duckdb_list_vector_set_size(c.vector, c.child_size) == DuckDBSuccess);
-    }
-  }
-  duckdb_data_chunk_set_size(s.chunk, static_cast<idx_t>(num_rows));
+  s.SealChunk(num_rows);
   duckdb_state state = duckdb_append_data_chunk(s.appender, s.chunk);
   duckdb_data_chunk_reset(s.chunk);
   s.BindVectors();
