@@ -445,7 +445,7 @@ SampleBatch ScanShared::TakeBatch(int64_t file_id) {
 
 void ScanShared::ReturnBatch(SampleBatch&& batch) {
   std::lock_guard<std::mutex> lock(mu);
-  if (spare_batches.size() < kMaxSpareBatches) spare_batches.push_back(std::move(batch));
+  if (spare_batches.size() < max_spare_batches) spare_batches.push_back(std::move(batch));
 }
 
 Status ScanFile(ScanShared* shared, FileRecord* file, const BatchSink& emit_batch) {

@@ -43,10 +43,12 @@ struct ScanShared {
   // An empty batch of this dataset's schema for file_id: a spare one when there is one.
   // Thread-safe.
   model::SampleBatch TakeBatch(int64_t file_id);
-  // Keeps a spent batch for TakeBatch (at most kMaxSpareBatches; others are freed).
+  // Keeps a spent batch for TakeBatch (at most max_spare_batches; others are freed).
   // Thread-safe.
   void ReturnBatch(model::SampleBatch&& batch);
-  static constexpr size_t kMaxSpareBatches = 16;
+  // Set before scanning: as many as can be in flight (in the queue, on the scanners and on
+  // the consuming thread), so that none is freed only for a scanner to grow a new one.
+  size_t max_spare_batches = 16;
 };
 
 // Receives the scanner's output. `emit_batch` may block (bounded queue).

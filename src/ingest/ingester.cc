@@ -100,20 +100,22 @@ struct IngestSession::State {
   size_t files_reported = 0;
   bool finished = false;
 
-  // Pops items until every file has reported, handing them to the callbacks (which are
-  // skipped once `skip` is true), so that no scanner stays blocked on a full queue.
-  void Drain(const std::function<void(model::SampleBatch&)>& on_batch,
-             const std::function<void(FileDone&)>& on_file) {
+  // Pops items until a batch arrives (returned) or every file has reported (nullopt),
+  // handing the files' reports to on_file.
+  std::optional<model::SampleBatch> NextBatch(const std::function<void(FileDone&)>& on_file) {
     while (files_reported < files.size()) {
       QueueItem item = queue->Pop();
-      if (auto* batch = std::get_if<model::SampleBatch>(&item)) {
-        on_batch(*batch);
-        shared.ReturnBatch(std::move(*batch));
-      } else {
-        ++files_reported;
-        on_file(std::get<FileDone>(item));
-      }
+      if (auto* batch = std::get_if<model::SampleBatch>(&item)) return std::move(*batch);
+      ++files_reported;
+      on_file(std::get<FileDone>(item));
     }
+    return std::nullopt;
+  }
+
+  // Pops the rest of the queue, dropping the batches, so that no scanner stays blocked on
+  // a full queue.
+  void Drain(const std::function<void(FileDone&)>& on_file) {
+    while (auto batch = NextBatch(on_file)) shared.ReturnBatch(std::move(*batch));
   }
 };
 
@@ -122,7 +124,7 @@ IngestSession::IngestSession(std::unique_ptr<State> state) : state_(std::move(st
 IngestSession::~IngestSession() {
   if (!state_->finished) {
     state_->shared.cancelled = true;
-    state_->Drain([](model::SampleBatch&) {}, [](FileDone&) {});
+    state_->Drain([](FileDone&) {});
   }
   if (state_->pool) state_->pool->Stop();
   state_->progress.reset();
@@ -185,7 +187,10 @@ Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::Dataset
   // Room for the scanners to keep going while the store opens (DuckDB takes ~50 ms to start;
   // with 4096-row batches of small records a scanner fills 16 of them in about that time),
   // bounded all the same: a few MB whatever the corpus size.
-  s.queue = std::make_unique<BoundedQueue<QueueItem>>(16 * num_threads + 16);
+  const size_t queue_capacity = 16 * num_threads + 16;
+  s.queue = std::make_unique<BoundedQueue<QueueItem>>(queue_capacity);
+  // Every batch in flight can come back as a spare.
+  s.shared.max_spare_batches = queue_capacity + num_threads + 1;
   if (options.show_progress) {
     s.progress = std::make_unique<ProgressLine>(&s.shared, "register " + spec.name,
                                                 static_cast<int64_t>(s.files.size()), total_bytes);
@@ -246,19 +251,14 @@ Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
         s.shared.ReturnBatch(std::move(*current));
         current.reset();
       }
-      while (s.files_reported < s.files.size()) {
-        QueueItem item = s.queue->Pop();
-        if (auto* batch = std::get_if<model::SampleBatch>(&item)) {
-          if (!store_error.ok() || s.shared.cancelled.load()) {
-            s.shared.ReturnBatch(std::move(*batch));
-            continue;
-          }
-          batch->file_id += first_file_id;
-          current.emplace(std::move(*batch));
-          return &*current;
+      while (auto batch = s.NextBatch(on_file)) {
+        if (!store_error.ok() || s.shared.cancelled.load()) {
+          s.shared.ReturnBatch(std::move(*batch));
+          continue;
         }
-        ++s.files_reported;
-        on_file(std::get<FileDone>(item));
+        batch->file_id += first_file_id;
+        current = std::move(batch);
+        return &*current;
       }
       return nullptr;
     });
@@ -268,7 +268,7 @@ Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
     }
   }
   // After an error, the rest of the queue (no scanner may stay blocked on it).
-  s.Drain([](model::SampleBatch&) {}, on_file);
+  s.Drain(on_file);
   s.pool->Stop();
   s.progress.reset();
   if (!first_error.ok()) return first_error;
