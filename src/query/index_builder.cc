@@ -103,6 +103,13 @@ constexpr int64_t kMaxGroupFiles = 512;
 struct GroupRows {
   BigArray<uint64_t> data;
   std::vector<size_t> begin, end;
+
+  // Appends `row` to file i's rows; false when they already fill its space.
+  bool Push(size_t i, uint64_t row) {
+    if (end[i] == begin[i + 1]) return false;
+    data[end[i]++] = row;
+    return true;
+  }
 };
 
 struct TupleHash {
@@ -344,7 +351,6 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
         for (size_t i = group_begin; i < group_end; ++i) {
           slot_file[static_cast<size_t>(files[i].file_id - lo)] = i - group_begin;
         }
-        uint64_t* const data = rows.data.data();
         constexpr uint64_t kIndexMask = (uint64_t{1} << 22) - 1;
         const uint64_t table_size = dense_table.size();
         while (true) {
@@ -362,8 +368,8 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
                                                " has a file id or dictionary code out of range"));
             }
             const size_t i = slot_file[slot];
-            if (rows.end[i] == rows.begin[i + 1]) return too_many_rows(i);
-            data[rows.end[i]++] = ((v >> 22) << 32) | index;  // the slot bits shift out
+            // The slot bits shift out.
+            if (!rows.Push(i, ((v >> 22) << 32) | index)) return too_many_rows(i);
           }
         }
         return Status::OK();
@@ -466,8 +472,9 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
           // Not dense: the payload is the component itself (this scan then runs on the
           // building thread).
           const uint64_t component = static_cast<uint64_t>(component_of_row());
-          if (rows.end[cached_i] == rows.begin[cached_i + 1]) return too_many_rows(cached_i);
-          rows.data[rows.end[cached_i]++] = (static_cast<uint64_t>(sample) << 32) | component;
+          if (!rows.Push(cached_i, (static_cast<uint64_t>(sample) << 32) | component)) {
+            return too_many_rows(cached_i);
+          }
         }
       }
       return Status::OK();
