@@ -1047,9 +1047,8 @@ TEST(BuildIndexCorruptStoreTest, RowCountsAndDuplicatesAreErrors) {
     for (const std::string group : {"lang", "stars"}) {
       SCOPED_TRACE(damage + ", grouped by " + group);
       TempDir dir;
-      auto opened = store::MetadataStore::Open(dir.Join("mixtera.duckdb"), {"256MB", 2});
-      ASSERT_OK(opened);
-      std::unique_ptr<store::MetadataStore> store = std::move(opened).value();
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::MetadataStore> store,
+                           store::MetadataStore::Open(dir.Join("mixtera.duckdb"), {"256MB", 2}));
       std::vector<Row> rows;
       std::mt19937 rng(5);
       Register(store.get(), AlphaSpec(), {300, 200}, &rng, Generate, &rows);
