@@ -81,6 +81,7 @@ Result<Database> Database::Open(const std::string& path, const DatabaseOptions& 
   }
 
   auto handle = std::make_shared<internal::DatabaseHandle>();
+  handle->open_settings = std::move(settings);
   char* error = nullptr;
   if (duckdb_open_ext(path.c_str(), &handle->db, config, &error) != DuckDBSuccess) {
     std::string text = error != nullptr ? error : "unknown error";
@@ -123,6 +124,15 @@ Status Connection::Execute(const std::string& sql) {
   MIXTERA_RETURN_IF_ERROR(RunQuery(*handle_, sql, &result));
   duckdb_destroy_result(&result);
   return Status::OK();
+}
+
+Status Connection::ResetSetting(const std::string& name) {
+  for (const auto& [open_name, value] : handle_->database->open_settings) {
+    if (open_name == name) {
+      return Execute(StrCat("SET ", QuoteIdentifier(name), " = ", QuoteLiteral(value)));
+    }
+  }
+  return Execute(StrCat("RESET ", QuoteIdentifier(name)));
 }
 
 Result<int64_t> Connection::QueryInt64(const std::string& sql) {

@@ -83,6 +83,11 @@ class Connection {
   // Errors: as Query; InvalidArgument when the shape or type differs.
   Result<int64_t> QueryInt64(const std::string& sql);
 
+  // Sets the global setting `name` back to the value the database was opened with (the
+  // DatabaseOptions, and autoinstall/autoload off), or to DuckDB's default for a setting the
+  // options do not set. Errors: InvalidArgument for an unknown setting.
+  Status ResetSetting(const std::string& name);
+
   // Prepares one statement with `?` or `$n` parameters.
   Result<PreparedStatement> Prepare(const std::string& sql);
 

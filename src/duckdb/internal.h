@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "duckdb/query_result.h"
 #include "mixtera/status.h"
@@ -17,6 +19,8 @@ namespace mixtera::duckdb::internal {
 // Owns a duckdb_database; closes it when the last owner (Database, Connection) is gone.
 struct DatabaseHandle {
   duckdb_database db = nullptr;
+  // The settings the database was opened with (name, value), for Connection::ResetSetting.
+  std::vector<std::pair<std::string, std::string>> open_settings;
   ~DatabaseHandle() {
     if (db != nullptr) duckdb_close(&db);
   }

@@ -982,6 +982,17 @@ model::GroupValue GroupValueOf(const Value& v) {
 // Every component's samples, read back from the index, equal the model's matching rows with
 // those values; with tiny scan groups (many groups, the scan of one overlapping the build of
 // the previous on a second thread) the index is the same.
+// DuckDB's memory limit as it prints it ("488.2 MiB").
+std::string MemoryLimit(store::MetadataStore* store) {
+  auto result =
+      store->connection().Query("SELECT CAST(current_setting('memory_limit') AS VARCHAR)");
+  EXPECT_OK(result);
+  if (!result.ok()) return "";
+  auto has_row = result->NextChunk();
+  EXPECT_TRUE(has_row.ok() && *has_row);
+  return std::string(result->GetString(0, 0));
+}
+
 TEST_F(FilterCompilerTest, BuildIndexMatchesTheModelForAnyScanGroupSize) {
   struct KeyLess {
     bool operator()(const std::vector<model::GroupValue>& a,
@@ -994,6 +1005,7 @@ TEST_F(FilterCompilerTest, BuildIndexMatchesTheModelForAnyScanGroupSize) {
     }
   };
   using Members = std::map<std::vector<model::GroupValue>, std::set<Key>, KeyLess>;
+  const std::string store_limit = MemoryLimit(store_);
   for (const auto& [where, group_by] : std::vector<std::pair<std::string, StringList>>{
            {"true", {"flag", "lang"}},  // dense component table (string, bool)
            {"stars > 2", {"lang"}},     // dense, filtered
@@ -1016,10 +1028,15 @@ TEST_F(FilterCompilerTest, BuildIndexMatchesTheModelForAnyScanGroupSize) {
       want[key].emplace(r.dataset, r.file_id, r.sample_id);
     }
     ASSERT_FALSE(want.empty());
-    for (int64_t group_rows : {kDefaultScanGroupRows, int64_t{1}, int64_t{500}}) {
-      SCOPED_TRACE(group_rows);
-      auto built = BuildIndex(store_, p, group_by, Context(), group_rows);
+    // Group sizes, and a buffer pool of 256 KiB that cannot hold one block per column: the
+    // scan runs out of memory under it and must rerun under the store's limit.
+    for (const ScanOptions& options :
+         {ScanOptions{}, ScanOptions{1, 0}, ScanOptions{500, 0}, ScanOptions{500, 256 << 10}}) {
+      SCOPED_TRACE(::testing::Message()
+                   << options.group_rows << " rows per group, pool " << options.buffer_pool_bytes);
+      auto built = BuildIndex(store_, p, group_by, Context(), options);
       ASSERT_OK(built);
+      EXPECT_EQ(MemoryLimit(store_), store_limit);  // the store's own limit is back
       EXPECT_EQ(built->components.properties, group_by);
       Members got;
       for (int64_t c = 0; c < built->components.num_components(); ++c) {

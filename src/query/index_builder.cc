@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "duckdb/connection.h"
 #include "duckdb/prepared_statement.h"
 #include "duckdb/query_result.h"
+#include "duckdb/scoped_setting.h"
 
 namespace mixtera::query {
 namespace {
@@ -120,11 +122,11 @@ struct TupleHash {
   }
 };
 
-}  // namespace
-
-Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
-                              const std::vector<std::string>& group_by, const FilterContext& ctx,
-                              int64_t scan_group_rows) {
+// BuildIndex with DuckDB's memory limit at `pool_bytes` while it scans (0: the store's own).
+Result<BuiltIndex> BuildIndexOnce(store::MetadataStore* store, const model::Predicate& where,
+                                  const std::vector<std::string>& group_by,
+                                  const FilterContext& ctx, int64_t scan_group_rows,
+                                  int64_t pool_bytes) {
   const auto t0 = std::chrono::steady_clock::now();
   MIXTERA_RETURN_IF_ERROR(ValidatePredicate(where, ctx));
   // Grouping properties: sorted by name, each with its global type.
@@ -177,7 +179,16 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
 
   // DuckDB returns freed buffers to the OS above this threshold (madvise), and every scan
   // then faults fresh pages in again; a larger threshold keeps them for the next group.
-  MIXTERA_RETURN_IF_ERROR(store->connection().Execute("SET allocator_flush_threshold = '1GB'"));
+  MIXTERA_ASSIGN_OR_RETURN(
+      duckdb::ScopedSetting flush_threshold,
+      duckdb::ScopedSetting::Set(&store->connection(), "allocator_flush_threshold", "1GB"));
+  std::optional<duckdb::ScopedSetting> pool_limit;
+  if (pool_bytes > 0) {
+    MIXTERA_ASSIGN_OR_RETURN(duckdb::ScopedSetting limit,
+                             duckdb::ScopedSetting::Set(&store->connection(), "memory_limit",
+                                                        StrCat((pool_bytes + 1023) >> 10, "KiB")));
+    pool_limit.emplace(std::move(limit));
+  }
   MIXTERA_ASSIGN_OR_RETURN(auto datasets, store->ListDatasets());
   std::sort(datasets.begin(), datasets.end(),
             [](const auto& a, const auto& b) { return a.dataset_id < b.dataset_id; });
@@ -574,6 +585,8 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
       MIXTERA_RETURN_IF_ERROR(build_status);
     }
   }
+  if (pool_limit) MIXTERA_RETURN_IF_ERROR(pool_limit->Restore());
+  MIXTERA_RETURN_IF_ERROR(flush_threshold.Restore());
   out.scan_seconds = Since(t0);
   const auto t1 = std::chrono::steady_clock::now();
 
@@ -684,6 +697,34 @@ Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicat
   out.index = builder.Finish(order);
   out.finish_seconds = Since(t1);
   return out;
+}
+
+}  // namespace
+
+Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
+                              const std::vector<std::string>& group_by, const FilterContext& ctx,
+                              const ScanOptions& options) {
+  int64_t pool_bytes = options.buffer_pool_bytes;
+  if (pool_bytes <= 0) {
+    // Room for every DuckDB thread to pin a block (256 KiB) of each column it reads and one
+    // more, plus 2 MiB for the catalog and the filter's own needs.
+    MIXTERA_ASSIGN_OR_RETURN(
+        int64_t threads,
+        store->connection().QueryInt64("SELECT CAST(current_setting('threads') AS BIGINT)"));
+    MIXTERA_ASSIGN_OR_RETURN(auto datasets, store->ListDatasets());
+    size_t columns = 0;
+    for (const auto& ds : datasets) columns = std::max(columns, ds.properties.size() + 2);
+    pool_bytes = (int64_t{2} << 20) + std::max<int64_t>(threads, 1) *
+                                          static_cast<int64_t>(columns + 1) * (int64_t{256} << 10);
+  }
+  auto built = BuildIndexOnce(store, where, group_by, ctx, options.group_rows, pool_bytes);
+  if (!built.ok() && built.status().code() == StatusCode::kIOError &&
+      built.status().message().find("Out of Memory") != std::string::npos) {
+    // The small buffer pool did not fit this scan (e.g. a filter over many columns): again
+    // under the store's own limit.
+    return BuildIndexOnce(store, where, group_by, ctx, options.group_rows, /*pool_bytes=*/0);
+  }
+  return built;
 }
 
 }  // namespace mixtera::query

@@ -36,19 +36,31 @@ struct BuiltIndex {
   double finish_seconds = 0;  // decoding values, sorting components, finishing the index
 };
 
+inline constexpr int64_t kDefaultScanGroupRows = int64_t{1} << 20;
+
+// How BuildIndex scans the store.
+struct ScanOptions {
+  // Files are scanned in groups of about `group_rows` records (at least one file each);
+  // while one group is turned into runs, the next is scanned on a second thread. The result
+  // does not depend on the group size; small groups keep the row buffers in cache (tests use
+  // tiny ones to exercise the overlap).
+  int64_t group_rows = kDefaultScanGroupRows;
+  // DuckDB's memory limit while the scan runs, in bytes; 0 = sized from DuckDB's thread count
+  // and the columns read (a few MiB). DuckDB keeps every block it reads until its limit, each
+  // in fresh memory, and first touches of fresh pages cost more than scanning them; under a
+  // small limit it evicts scanned blocks and reads the next ones into their buffers. When a
+  // scan runs out of memory under it, the store's own limit comes back and the scan reruns.
+  // The store's limit is always back when BuildIndex returns.
+  int64_t buffer_pool_bytes = 0;
+};
+
 // Builds the index of the samples matching `where` (validated against ctx), grouped by
 // `group_by` (property names; may include the pseudo-property `dataset`; `split` cannot
 // group). Errors: InvalidArgument for an unknown grouping property or `split`; errors of
 // the store (IOError, Corruption) as they come; Internal when the store returns rows out of
 // (file_id, sample_id) order.
-//
-// Files are scanned in groups of about `scan_group_rows` records (at least one file each);
-// while one group is turned into runs, the next is scanned on a second thread. The result
-// does not depend on the group size; small groups keep the row buffers in cache (tests use
-// tiny ones to exercise the overlap).
-inline constexpr int64_t kDefaultScanGroupRows = int64_t{1} << 20;
 Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
                               const std::vector<std::string>& group_by, const FilterContext& ctx,
-                              int64_t scan_group_rows = kDefaultScanGroupRows);
+                              const ScanOptions& options = {});
 
 }  // namespace mixtera::query
