@@ -2,12 +2,26 @@
 
 #include <bit>
 #include <cstring>
+#if defined(__BMI2__)
+#include <immintrin.h>
+#endif
 
 #include "base/macros.h"
 
 namespace mixtera::index {
 namespace {
 constexpr uint64_t kSelectStride = 256;
+
+// The index of the need-th (1-based) set bit of `word`, which has at least `need` set bits.
+inline uint64_t SelectInWord(uint64_t word, uint64_t need) {
+#if defined(__BMI2__) && !defined(__znver1__) && !defined(__znver2__)
+  // PDEP deposits a single 1 at the need-th set bit (microcoded and slow before Zen 3 only).
+  return static_cast<uint64_t>(__builtin_ctzll(_pdep_u64(uint64_t{1} << (need - 1), word)));
+#else
+  for (uint64_t k = 1; k < need; ++k) word &= word - 1;
+  return static_cast<uint64_t>(__builtin_ctzll(word));
+#endif
+}
 }  // namespace
 
 EliasFanoParams EliasFanoLayout(uint64_t n, uint64_t universe) {
@@ -82,10 +96,7 @@ uint64_t EliasFanoView::SelectUpperBit(uint64_t i) const {
   }
   while (true) {
     const uint64_t ones = static_cast<uint64_t>(std::popcount(word));
-    if (ones >= need) {
-      for (uint64_t k = 1; k < need; ++k) word &= word - 1;
-      return (w << 6) + static_cast<uint64_t>(__builtin_ctzll(word));
-    }
+    if (ones >= need) return (w << 6) + SelectInWord(word, need);
     need -= ones;
     word = upper_[++w];
   }
