@@ -1,11 +1,36 @@
 #include "base/thread_pool.h"
 
-namespace mixtera {
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-ThreadPool::ThreadPool(size_t num_threads) {
+#include <algorithm>
+#include <cerrno>
+
+namespace mixtera {
+namespace {
+
+// Adds `increment` to the calling thread's nice value; errors are ignored (a hint).
+void LowerThreadPriority(int increment) {
+  if (increment <= 0) return;
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);  // -1 is a valid value: check errno
+  if (errno != 0) return;
+  (void)setpriority(PRIO_PROCESS, tid, std::min(current + increment, 19));
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(size_t num_threads, int nice_increment) {
   if (num_threads == 0) num_threads = 1;
   workers_.reserve(num_threads);
-  for (size_t i = 0; i < num_threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (size_t i = 0; i < num_threads; ++i) {
+    workers_.emplace_back([this, nice_increment] {
+      LowerThreadPriority(nice_increment);
+      WorkerLoop();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() { Stop(); }

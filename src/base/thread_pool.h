@@ -17,8 +17,11 @@ namespace mixtera {
 
 class ThreadPool {
  public:
-  // Starts `num_threads` workers (at least one).
-  explicit ThreadPool(size_t num_threads);
+  // Starts `num_threads` workers (at least one). Each worker adds `nice_increment` (>= 0) to
+  // its own nice value when it starts (Linux sets it per thread; the result is capped at 19),
+  // so that its tasks yield the CPU to the process's other threads. The priority is a hint:
+  // where it cannot be set, the workers run at the creator's.
+  explicit ThreadPool(size_t num_threads, int nice_increment = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

@@ -195,7 +195,7 @@ Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::Dataset
     s.progress = std::make_unique<ProgressLine>(&s.shared, "register " + spec.name,
                                                 static_cast<int64_t>(s.files.size()), total_bytes);
   }
-  s.pool = std::make_unique<ThreadPool>(num_threads);
+  s.pool = std::make_unique<ThreadPool>(num_threads, options.scanner_nice);
   State* raw = state.get();
   for (size_t i = 0; i < s.files.size(); ++i) {
     s.pool->Submit([raw, i] {
