@@ -29,14 +29,17 @@ constexpr size_t kFooterBytes =
 // Records per block: Get() decodes at most this many varint pairs (about 0.3 us), and the
 // directory costs 16 bytes per block, 1/8 byte per record.
 constexpr int64_t kBlockRecords = 128;
-// The writer flushes its payload buffer at this size.
-constexpr size_t kWriteBufferBytes = size_t{1} << 20;
+// The writer flushes its payload buffer at this size. The buffer is allocated once at that
+// size (plus room for the last record) and reused: growing it by doubling, or a buffer of
+// a MiB per file, touches fresh pages, which cost more than the extra write calls.
+constexpr size_t kWriteBufferBytes = size_t{64} << 10;
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
 class OffsetsWriterImpl final : public OffsetsWriter {
  public:
   OffsetsWriterImpl(ScopedFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {
+    buf_.reserve(kWriteBufferBytes + 32);  // a record adds at most two 10-byte varints
     buf_.assign(kHeaderMagic, sizeof(kHeaderMagic));
     internal::PutFixed32(&buf_, kVersion);
     internal::PutFixed32(&buf_, 0);
