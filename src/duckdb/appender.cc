@@ -36,7 +36,8 @@ struct AppenderState {
   duckdb_appender appender = nullptr;
   duckdb_data_chunk chunk = nullptr;
   std::vector<Column> columns;
-  std::vector<duckdb_logical_type> types;  // the table's column types (owned)
+  std::vector<duckdb_logical_type> types;             // the table's column types (owned)
+  const uint64_t vector_size = duckdb_vector_size();  // rows per chunk
   std::string table;
   bool closed = false;
 
@@ -75,8 +76,11 @@ struct AppenderState {
   }
 
   Column& At(int col, int64_t row, AppendType type) {
+    MIXTERA_CHECK(row >= 0 && static_cast<uint64_t>(row) < vector_size);
+    return Of(col, type);
+  }
+  Column& Of(int col, AppendType type) {
     MIXTERA_CHECK(col >= 0 && col < static_cast<int>(columns.size()));
-    MIXTERA_CHECK(row >= 0 && static_cast<uint64_t>(row) < duckdb_vector_size());
     MIXTERA_CHECK(columns[col].type == type);
     return columns[col];
   }
@@ -258,7 +262,15 @@ Appender::~Appender() {
 
 int Appender::column_count() const { return static_cast<int>(state_->columns.size()); }
 AppendType Appender::column_type(int col) const { return state_->columns.at(col).type; }
-int64_t Appender::chunk_capacity() const { return static_cast<int64_t>(duckdb_vector_size()); }
+int64_t Appender::chunk_capacity() const { return static_cast<int64_t>(state_->vector_size); }
+
+int64_t* Appender::MutableInt64(int col) {
+  return static_cast<int64_t*>(state_->Of(col, AppendType::kBigInt).data);
+}
+
+int32_t* Appender::MutableInt32(int col) {
+  return static_cast<int32_t*>(state_->Of(col, AppendType::kInteger).data);
+}
 
 void Appender::SetInt64(int col, int64_t row, int64_t value) {
   static_cast<int64_t*>(state_->At(col, row, AppendType::kBigInt).data)[row] = value;
@@ -285,7 +297,7 @@ void Appender::SetString(int col, int64_t row, std::string_view value) {
 void Appender::SetNull(int col, int64_t row) {
   MIXTERA_CHECK(col >= 0 && col < static_cast<int>(state_->columns.size()));
   auto& c = state_->columns[col];
-  MIXTERA_CHECK(row >= 0 && static_cast<uint64_t>(row) < duckdb_vector_size());
+  MIXTERA_CHECK(row >= 0 && static_cast<uint64_t>(row) < state_->vector_size);
   if (c.validity == nullptr) {
     duckdb_vector_ensure_validity_writable(c.vector);
     c.validity = duckdb_vector_get_validity(c.vector);

@@ -57,6 +57,11 @@ class Appender {
   // Rows per chunk (DuckDB's vector size).
   int64_t chunk_capacity() const;
 
+  // The current chunk's values of a BIGINT / INTEGER column, for writing rows
+  // [0, chunk_capacity()) directly (as SetInt64 / SetInt32 would; SetNull still marks NULLs).
+  // Valid until the chunk is appended or the appender closes.
+  int64_t* MutableInt64(int col);
+  int32_t* MutableInt32(int col);
   // BIGINT.
   void SetInt64(int col, int64_t row, int64_t value);
   // INTEGER.

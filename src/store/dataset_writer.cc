@@ -85,7 +85,9 @@ class DatasetWriterImpl final : public DatasetWriter {
     int32_t last_code = -1;
   };
   std::vector<Dictionary> dictionaries_;
-  // Returns the code of `value` in property c's dictionary, adding it when new.
+  // Returns the code of `value` in property c's dictionary, adding it when new, or -1 when
+  // a new value is not valid UTF-8 (values are checked once, when they enter the dictionary;
+  // the store's own values were checked when they did).
   int32_t Encode(size_t c, std::string_view value);
   bool in_transaction_ = false;  // true inside Commit()'s final transaction
   std::vector<model::FileRecord> files_;
@@ -173,6 +175,7 @@ int32_t DatasetWriterImpl::Encode(size_t c, std::string_view value) {
   if (it != dict.codes.end()) {
     code = it->second;
   } else {
+    if (!IsValidUtf8(value)) return -1;
     code = dict.next_code++;
     dict.codes.emplace(std::string(value), code);
     dict.added.emplace_back(value);
@@ -189,13 +192,17 @@ Status DatasetWriterImpl::FillRows(Appender& app, size_t first_row, const model:
                                           ", sample ", batch.sample_ids[i], ": property '",
                                           spec_.properties[c].name, "' is not valid UTF-8"));
   };
-  for (size_t r = 0; r < rows; ++r) {
-    app.SetInt64(0, static_cast<int64_t>(first_row + r), batch.file_id);
-    app.SetInt64(1, static_cast<int64_t>(first_row + r), batch.sample_ids[begin + r]);
-  }
+  std::fill_n(app.MutableInt64(0) + first_row, rows, batch.file_id);
+  std::copy_n(batch.sample_ids.begin() + static_cast<std::ptrdiff_t>(begin), rows,
+              app.MutableInt64(1) + first_row);
   for (size_t c = 0; c < batch.columns.size(); ++c) {
     const model::PropertyColumn& column = batch.columns[c];
     const int col = static_cast<int>(c) + 2;
+    const PropertyType type = column.type();
+    int64_t* ints = type == PropertyType::kInt ? app.MutableInt64(col) + first_row : nullptr;
+    int32_t* codes = type == PropertyType::kString || type == PropertyType::kEnum
+                         ? app.MutableInt32(col) + first_row
+                         : nullptr;
     for (size_t r = 0; r < rows; ++r) {
       const size_t i = begin + r;
       const auto row = static_cast<int64_t>(first_row + r);
@@ -203,9 +210,9 @@ Status DatasetWriterImpl::FillRows(Appender& app, size_t first_row, const model:
         app.SetNull(col, row);
         continue;
       }
-      switch (column.type()) {
+      switch (type) {
         case PropertyType::kInt:
-          app.SetInt64(col, row, column.int_at(i));
+          ints[r] = column.int_at(i);
           break;
         case PropertyType::kFloat:
           app.SetDouble(col, row, column.float_at(i));
@@ -215,18 +222,18 @@ Status DatasetWriterImpl::FillRows(Appender& app, size_t first_row, const model:
           break;
         case PropertyType::kString:
         case PropertyType::kEnum: {
-          std::string_view v = column.string_at(i);
-          if (!IsValidUtf8(v)) return bad_utf8(c, i);
-          app.SetInt32(col, row, Encode(c, v));
+          const int32_t code = Encode(c, column.string_at(i));
+          if (code < 0) return bad_utf8(c, i);
+          codes[r] = code;
           break;
         }
         case PropertyType::kStringList: {
           app.BeginList(col, row);
           const size_t items = column.list_size(i);
           for (size_t k = 0; k < items; ++k) {
-            std::string_view v = column.list_item(i, k);
-            if (!IsValidUtf8(v)) return bad_utf8(c, i);
-            app.AppendListInt32(col, Encode(c, v));
+            const int32_t code = Encode(c, column.list_item(i, k));
+            if (code < 0) return bad_utf8(c, i);
+            app.AppendListInt32(col, code);
           }
           break;
         }
