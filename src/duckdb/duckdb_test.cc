@@ -222,6 +222,41 @@ TEST_F(DuckDbTest, AppenderFillsEverySupportedType) {
   EXPECT_EQ(items, expected_items);
 }
 
+// Bulk writes through the chunk's arrays, mixed with SetNull, across several chunks.
+TEST_F(DuckDbTest, AppenderMutableArraysWriteWholeChunks) {
+  ASSERT_OK(conn_->Execute("CREATE TABLE t (a BIGINT, b INTEGER)"));
+  ASSERT_OK_AND_ASSIGN(Appender app, conn_->CreateAppender("t"));
+  const int64_t capacity = app.chunk_capacity();
+  const int64_t n = 3 * capacity + 17;
+  for (int64_t first = 0; first < n; first += capacity) {
+    const int64_t rows = std::min(capacity, n - first);
+    int64_t* a = app.MutableInt64(0);
+    int32_t* b = app.MutableInt32(1);
+    for (int64_t r = 0; r < rows; ++r) {
+      a[r] = (first + r) * 3;
+      if ((first + r) % 5 == 0) {
+        app.SetNull(1, r);
+      } else {
+        b[r] = static_cast<int32_t>(-(first + r));
+      }
+    }
+    ASSERT_OK(app.AppendChunk(rows));
+  }
+  ASSERT_OK(app.Close());
+  ASSERT_OK_AND_ASSIGN(int64_t count, conn_->QueryInt64("SELECT count(*) FROM t"));
+  EXPECT_EQ(count, n);
+  // Every row as written: a = 3i, b = -i except NULL for every 5th i.
+  ASSERT_OK_AND_ASSIGN(
+      int64_t wrong,
+      conn_->QueryInt64("SELECT count(*) FROM t WHERE a % 3 <> 0 OR "
+                        "(b IS NULL) <> ((a // 3) % 5 = 0) OR (b IS NOT NULL AND b <> -(a // 3))"));
+  EXPECT_EQ(wrong, 0);
+  ASSERT_OK_AND_ASSIGN(int64_t distinct_a, conn_->QueryInt64("SELECT count(DISTINCT a) FROM t"));
+  EXPECT_EQ(distinct_a, n);
+  ASSERT_OK_AND_ASSIGN(int64_t max_a, conn_->QueryInt64("SELECT max(a) FROM t"));
+  EXPECT_EQ(max_a, 3 * (n - 1));
+}
+
 TEST_F(DuckDbTest, AppenderErrors) {
   EXPECT_STATUS(conn_->CreateAppender("missing"), StatusCode::kInvalidArgument, "missing");
   ASSERT_OK(conn_->Execute("CREATE TABLE dates (d DATE)"));
