@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -150,6 +151,37 @@ TEST(ChunkerIndex, SmallSetsSpanFilesAndMatchTheModel) {
 
 // AddFile is a faster path to the same index: built both ways from the same random data,
 // the saved bytes are identical (and the AddFile index matches the model).
+// Scattered samples of large files go to multi-file sets: far apart (distances of 30,000 to
+// 100,000), beyond 2^16, mixed with short runs, they must come back as they went in.
+TEST(ChunkerIndex, ScatteredSamplesOfLargeFilesMatchTheModel) {
+  ChunkerIndexBuilder b;
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(b.AddComponent(), c);
+  std::vector<Stream> model(3);
+  for (uint32_t f = 0; f < 12; ++f) {
+    const uint32_t file = f * 2;
+    std::vector<uint32_t> samples[3] = {
+        {13 * f, 70000 + f, 99990 - f},          // distances of ~70,000 and ~30,000
+        {5 + f, 6 + f, 7 + f, 5 + f + 65535},    // a run, then exactly 65,535 further
+        {f == 3 ? 99998u : 40000u + 1000 * f}};  // one sample per file
+    std::vector<uint64_t> rows;
+    for (uint32_t c = 0; c < 3; ++c) {
+      for (uint32_t s : samples[c]) {
+        rows.push_back((uint64_t{s} << 32) | c);
+        model[c].emplace_back(file, s);
+      }
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.push_back(uint64_t{99999} << 32 | 2);  // every file spans 100,000 samples
+    model[2].emplace_back(file, 99999);
+    b.AddFile(file, rows);
+  }
+  const std::vector<int64_t> order = {2, 0, 1};
+  auto index = b.Finish(order);
+  EXPECT_EQ(index->num_set_samples(), index->num_samples());  // all in multi-file sets
+  std::mt19937_64 rng(3);
+  CheckAgainstModel(*index, model, order, rng);
+}
+
 TEST(ChunkerIndex, WholeFilesBuildTheSameIndexAsRuns) {
   mixtera::testing::TempDir dir;
   struct Case {
