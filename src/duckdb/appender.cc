@@ -66,7 +66,7 @@ struct AppenderState {
 
   // Makes rows [0, num_rows) of `chunk` its content: sets the list sizes and the row count.
   void SealChunk(int64_t num_rows) {
-    MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= duckdb_vector_size());
+    MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= vector_size);
     for (auto& c : columns) {
       if (internal::IsList(c.type)) {
         MIXTERA_CHECK(duckdb_list_vector_set_size(c.vector, c.child_size) == DuckDBSuccess);
@@ -359,7 +359,7 @@ void Appender::AppendListInt32(int col, int32_t item) {
 Status Appender::AppendChunk(int64_t num_rows) {
   auto& s = *state_;
   MIXTERA_CHECK(!s.closed);
-  MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= duckdb_vector_size());
+  MIXTERA_CHECK(num_rows >= 0 && static_cast<uint64_t>(num_rows) <= s.vector_size);
   if (num_rows == 0) return Status::OK();
   s.SealChunk(num_rows);
   duckdb_state state = duckdb_append_data_chunk(s.appender, s.chunk);

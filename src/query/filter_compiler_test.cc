@@ -1028,8 +1028,9 @@ TEST_F(FilterCompilerTest, BuildIndexMatchesTheModelForAnyScanGroupSize) {
       want[key].emplace(r.dataset, r.file_id, r.sample_id);
     }
     ASSERT_FALSE(want.empty());
-    // Group sizes, and a buffer pool of 256 KiB that cannot hold one block per column: the
-    // scan runs out of memory under it and must rerun under the store's limit.
+    // Group sizes, and a buffer pool of 256 KiB that cannot hold one block per column: DuckDB
+    // runs out of memory setting it (or scanning under it), and the build must rerun under
+    // the store's limit.
     for (const ScanOptions& options :
          {ScanOptions{}, ScanOptions{1, 0}, ScanOptions{500, 0}, ScanOptions{500, 256 << 10}}) {
       SCOPED_TRACE(::testing::Message()

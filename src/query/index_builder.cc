@@ -122,11 +122,28 @@ struct TupleHash {
   }
 };
 
-// BuildIndex with DuckDB's memory limit at `pool_bytes` while it scans (0: the store's own).
+// DuckDB's memory limit for scanning `datasets`: options.buffer_pool_bytes, or room for every
+// DuckDB thread to pin a block (256 KiB) of each column it reads and one more, plus 2 MiB for
+// the catalog and the filter's own needs.
+Result<int64_t> ScanPoolBytes(duckdb::Connection& conn,
+                              const std::vector<model::DatasetInfo>& datasets,
+                              const ScanOptions& options) {
+  if (options.buffer_pool_bytes > 0) return options.buffer_pool_bytes;
+  MIXTERA_ASSIGN_OR_RETURN(int64_t threads,
+                           conn.QueryInt64("SELECT CAST(current_setting('threads') AS BIGINT)"));
+  size_t columns = 0;
+  for (const auto& ds : datasets) columns = std::max(columns, ds.properties.size() + 2);
+  return (int64_t{2} << 20) +
+         std::max<int64_t>(threads, 1) * static_cast<int64_t>(columns + 1) * (int64_t{256} << 10);
+}
+
+// BuildIndex, with DuckDB's memory limit at ScanPoolBytes while it scans when `limit_pool`
+// (the store's own otherwise).
 Result<BuiltIndex> BuildIndexOnce(store::MetadataStore* store, const model::Predicate& where,
                                   const std::vector<std::string>& group_by,
-                                  const FilterContext& ctx, int64_t scan_group_rows,
-                                  int64_t pool_bytes) {
+                                  const FilterContext& ctx, const ScanOptions& options,
+                                  bool limit_pool) {
+  const int64_t scan_group_rows = options.group_rows;
   const auto t0 = std::chrono::steady_clock::now();
   MIXTERA_RETURN_IF_ERROR(ValidatePredicate(where, ctx));
   // Grouping properties: sorted by name, each with its global type.
@@ -182,14 +199,16 @@ Result<BuiltIndex> BuildIndexOnce(store::MetadataStore* store, const model::Pred
   MIXTERA_ASSIGN_OR_RETURN(
       duckdb::ScopedSetting flush_threshold,
       duckdb::ScopedSetting::Set(&store->connection(), "allocator_flush_threshold", "1GB"));
+  MIXTERA_ASSIGN_OR_RETURN(auto datasets, store->ListDatasets());
   std::optional<duckdb::ScopedSetting> pool_limit;
-  if (pool_bytes > 0) {
+  if (limit_pool) {
+    MIXTERA_ASSIGN_OR_RETURN(int64_t pool_bytes,
+                             ScanPoolBytes(store->connection(), datasets, options));
     MIXTERA_ASSIGN_OR_RETURN(duckdb::ScopedSetting limit,
                              duckdb::ScopedSetting::Set(&store->connection(), "memory_limit",
                                                         StrCat((pool_bytes + 1023) >> 10, "KiB")));
     pool_limit.emplace(std::move(limit));
   }
-  MIXTERA_ASSIGN_OR_RETURN(auto datasets, store->ListDatasets());
   std::sort(datasets.begin(), datasets.end(),
             [](const auto& a, const auto& b) { return a.dataset_id < b.dataset_id; });
   uint32_t next_file_index = 0;
@@ -704,25 +723,12 @@ Result<BuiltIndex> BuildIndexOnce(store::MetadataStore* store, const model::Pred
 Result<BuiltIndex> BuildIndex(store::MetadataStore* store, const model::Predicate& where,
                               const std::vector<std::string>& group_by, const FilterContext& ctx,
                               const ScanOptions& options) {
-  int64_t pool_bytes = options.buffer_pool_bytes;
-  if (pool_bytes <= 0) {
-    // Room for every DuckDB thread to pin a block (256 KiB) of each column it reads and one
-    // more, plus 2 MiB for the catalog and the filter's own needs.
-    MIXTERA_ASSIGN_OR_RETURN(
-        int64_t threads,
-        store->connection().QueryInt64("SELECT CAST(current_setting('threads') AS BIGINT)"));
-    MIXTERA_ASSIGN_OR_RETURN(auto datasets, store->ListDatasets());
-    size_t columns = 0;
-    for (const auto& ds : datasets) columns = std::max(columns, ds.properties.size() + 2);
-    pool_bytes = (int64_t{2} << 20) + std::max<int64_t>(threads, 1) *
-                                          static_cast<int64_t>(columns + 1) * (int64_t{256} << 10);
-  }
-  auto built = BuildIndexOnce(store, where, group_by, ctx, options.group_rows, pool_bytes);
+  auto built = BuildIndexOnce(store, where, group_by, ctx, options, /*limit_pool=*/true);
   if (!built.ok() && built.status().code() == StatusCode::kIOError &&
       built.status().message().find("Out of Memory") != std::string::npos) {
     // The small buffer pool did not fit this scan (e.g. a filter over many columns): again
     // under the store's own limit.
-    return BuildIndexOnce(store, where, group_by, ctx, options.group_rows, /*pool_bytes=*/0);
+    return BuildIndexOnce(store, where, group_by, ctx, options, /*limit_pool=*/false);
   }
   return built;
 }
