@@ -8,7 +8,7 @@ PYTHON := /usr/bin/python3
 CMAKE_FLAGS ?=
 WERROR ?= OFF
 
-.PHONY: all setup configure build test bench demo clean
+.PHONY: all setup configure build test test-fast bench demo clean
 
 all: build
 
@@ -22,14 +22,21 @@ configure: setup
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# Every test (`slow` is reserved for opt-in exhaustive runs: `ctest -L slow`).
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# The inner loop: unit, integration, lint and Python API tests; not the demo, the tokenizer
+# exactness run or the benchmark smoke tests.
+test-fast: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L fast
 
 bench: build
 	$(PYTHON) bench/ingest/run.py --build $(BUILD_DIR)
 	$(PYTHON) bench/index/run.py --build $(BUILD_DIR)
 	$(PYTHON) bench/tokenize/run.py --build $(BUILD_DIR)
 	$(PYTHON) bench/client/run.py --build $(BUILD_DIR)
+	$(BUILD_DIR)/bench/store_append_rate
 
 demo: build
 	$(PYTHON) tools/demo.py --build $(BUILD_DIR)

@@ -3,7 +3,7 @@
 
 add_library(mixtera_warnings INTERFACE)
 target_compile_options(mixtera_warnings INTERFACE -Wall -Wextra -Wshadow -Wnon-virtual-dtor
-  -Wno-unused-parameter -Wno-missing-field-initializers)
+  -Wno-missing-field-initializers)
 if(MIXTERA_WERROR)
   target_compile_options(mixtera_warnings INTERFACE -Werror)
 endif()
@@ -19,7 +19,7 @@ function(mixtera_cc_library)
                                             PRIVATE mixtera_warnings)
 endfunction()
 
-# mixtera_cc_test(NAME store_test SRCS a_test.cc DEPS mixtera::store LABELS unit)
+# mixtera_cc_test(NAME store_test SRCS a_test.cc DEPS mixtera::store [LABELS fast])
 function(mixtera_cc_test)
   if(NOT MIXTERA_BUILD_TESTS)
     return()
@@ -29,8 +29,11 @@ function(mixtera_cc_test)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} mixtera::testing GTest::gtest_main
                                             GTest::gmock mixtera_warnings)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  # One label per test binary (gtest_discover_tests splits a list): `fast` (the default) puts
+  # it in the inner loop (`ctest -L fast`, `make test-fast`); name another for tests that
+  # take longer.
   if(NOT ARG_LABELS)
-    set(ARG_LABELS unit)
+    set(ARG_LABELS fast)
   endif()
   gtest_discover_tests(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()

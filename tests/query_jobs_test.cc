@@ -7,6 +7,7 @@
 
 #include "base/strings.h"
 #include "chunk/job.h"
+#include "client/chunk_reader.h"
 #include "engine/engine.h"
 #include "ingest/spec_parser.h"
 #include "mixture/mixture_parser.h"
@@ -312,6 +313,68 @@ weights:
                 StatusCode::kFailedPrecondition, "code.jsonl");
   EXPECT_STATUS(engine_->CountTokens("code", dir_.Join("words.json"), {.progress = false}).status(),
                 StatusCode::kFailedPrecondition, "code.jsonl");
+}
+
+TEST_F(QueryJobsTest, ReadChunkTextsKeepsItsFilesOpenInTheCache) {
+  WriteFile(dir_.Join("code.jsonl"), LanguageFile());
+  Register(kLanguageSpec);
+  auto job = Plan("", "{type: inferring, chunk_size: 10, strict: false}");
+  ASSERT_NE(job, nullptr);
+  formats::ReaderCache cache;
+  for (int64_t k = 0; k < 3; ++k) {
+    ASSERT_OK_AND_ASSIGN(chunk::ChunkReply reply, job->GetChunk(k));
+    ASSERT_EQ(reply.status, chunk::ChunkStatus::kChunk);
+    ASSERT_OK_AND_ASSIGN(auto texts,
+                         client::ReadChunkTexts(job->definition(), reply.chunk, false, &cache));
+    // The texts are the samples the ranges name ("sample <line>"), and the one data file's
+    // reader is kept in the cache for the next chunk.
+    ASSERT_EQ(texts.size(), reply.chunk.keys.size());
+    for (size_t p = 0; p < texts.size(); ++p) {
+      std::vector<std::string> want;
+      for (const auto& r : reply.chunk.keys[p].ranges) {
+        for (uint32_t s = r.begin; s < r.end; ++s) want.push_back(StrCat("sample ", s));
+      }
+      EXPECT_EQ(texts[p], want) << "chunk " << k << " part " << p;
+    }
+    EXPECT_EQ(cache.size(), 1u) << "chunk " << k;
+  }
+}
+
+TEST_F(QueryJobsTest, EstimatedTokensFromCorruptOffsetsAreAnError) {
+  // 300 samples: the offsets file has three blocks of 128 records; opening it checks the
+  // directory and decodes the last block, so garbage in the first one is found only when an
+  // estimate reads it. That must be an error naming the offsets file, never an estimate of 0.
+  std::string lines;
+  for (int i = 0; i < 300; ++i) {
+    lines += StrCat("{\"text\": \"", std::string(10 + i % 7, 'x'), "\", \"language\": \"",
+                    i % 2 == 0 ? "JavaScript" : "Python", "\"}\n");
+  }
+  WriteFile(dir_.Join("code.jsonl"), lines);
+  Register(kLanguageSpec);
+  WriteFile(dir_.Join("bytes.json"), "{\"mixtera_test_tokenizer\": \"bytes\"}");
+  auto pred = query::ParseWhere("");
+  ASSERT_TRUE(pred.ok());
+  auto spec = mixture::ParseMixtureSpec(
+      "{type: static, chunk_size: 100, unit: tokens, weights: [{key: {language: [JavaScript]}, "
+      "weight: 0.5}, {key: {language: [Python]}, weight: 0.5}]}",
+      "m");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  engine::JobOptions options;
+  options.tokenizer = dir_.Join("bytes.json");
+  auto job = engine_->ExecuteQuery("tokens", *pred, *spec, options);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  engine_.reset();
+  std::string offsets;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.Join("mx/offsets"))) {
+    if (e.path().extension() == ".offsets") offsets = e.path().string();
+  }
+  ASSERT_FALSE(offsets.empty());
+  std::string bytes = testing::ReadFile(offsets);
+  ASSERT_GT(bytes.size(), 16u + 40u);
+  for (size_t i = 16; i < 16 + 40; ++i) bytes[i] = static_cast<char>(0xff);  // block 0's varints
+  WriteFile(offsets, bytes);
+  EXPECT_STATUS(chunk::Job::Open(dir_.Join("mx/jobs/tokens")).status(), StatusCode::kCorruption,
+                offsets);
 }
 
 TEST_F(QueryJobsTest, ErrorsNameThePlace) {

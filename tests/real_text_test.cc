@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/macros.h"
+#include "base/sha256.h"
 #include "duckdb/connection.h"
 #include "engine/engine.h"
 #include "formats/input_stream.h"
@@ -395,6 +396,7 @@ class RealTextTest : public ::testing::Test {
 
   TempDir dir_;
   std::vector<Record> recs_;
+  std::string fingerprint_;  // sha256 of the records read: names the corpus in failures
   std::vector<Variant> variants_;
   std::string mx_;  // the Mixtera directory
 };
@@ -403,8 +405,21 @@ void RealTextTest::BuildCorpus() {
   recs_ = CollectCorpus();
   size_t num_include = 0;
   for (const Record& r : recs_) num_include += r.source == "include";
+  // The corpus is whatever this machine's /usr/include and /usr/share/doc hold; every
+  // expectation below is derived from these records, and the fingerprint names them.
+  Sha256 h;
+  for (const Record& r : recs_) {
+    h.Update(r.source);
+    h.Update(std::string(1, '\0'));
+    for (const std::string& t : r.tags) h.Update(t + '\x1f');
+    h.Update(std::string(1, '\0'));
+    h.Update(r.text);
+    h.Update(std::string(1, '\0'));
+  }
+  fingerprint_ = h.HexDigest();
+  std::cerr << "corpus: " << recs_.size() << " records (" << num_include
+            << " from /usr/include), sha256 " << fingerprint_ << "\n";
   ASSERT_GE(num_include, 100u) << "too few readable UTF-8 files under /usr/include";
-  std::cerr << "corpus: " << recs_.size() << " records (" << num_include << " from /usr/include)\n";
 }
 
 void RealTextTest::WriteJsonlVariants() {
@@ -794,6 +809,7 @@ void RealTextTest::CheckStore() {
 
 TEST_F(RealTextTest, EveryFormatAndCompressionMatchesIndependentCounts) {
   ASSERT_NO_FATAL_FAILURE(BuildCorpus());
+  SCOPED_TRACE("corpus of this machine's files, sha256 " + fingerprint_);
   ASSERT_NO_FATAL_FAILURE(WriteJsonlVariants());
   ASSERT_NO_FATAL_FAILURE(WriteParquet());
   ASSERT_NO_FATAL_FAILURE(WriteTars());

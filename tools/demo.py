@@ -257,8 +257,10 @@ def main():
     table(["domain / language", "documents", "MB", "from"],
           [[f"{d} / {l}", f"{n:,}", f"{b / 1e6:.1f}", s] for (d, l), (n, b, s) in sorted(by_kind.items())],
           ["<", ">", ">", "<"])
+    corpus_sha256 = corpus.fingerprint(records)
     print(f"  {len(records):,} documents, {sum(r['bytes'] for r in records) / 1e6:.1f} MB: code as 4 zstd JSONL "
           f"shards (data/code/), the rest as a WebDataset tar (data/docs.tar: .txt text, .json properties)")
+    print(f"  corpus sha256 {corpus_sha256} (it depends on this machine's files)")
     phases.lap("corpus")
 
     # 2. Register ------------------------------------------------------------------------------
@@ -460,9 +462,11 @@ def main():
     # The numbers above as JSON, for tests and for comparing runs.
     with open(os.path.join(out, "report.json"), "w") as f:
         json.dump({
+            "corpus": {"sha256": corpus_sha256, "documents": len(records)},
             "keys": [{"label": lab, "key": k, "weight": w} for lab, k, w in keys],
             "jobs": {a["job"]: {"samples": a["samples"].tolist(), "tokens": a["tokens"].tolist(),
                                 "share": a["share"].tolist(), "wasted_tokens": a["wasted_total"],
+                                "wasted_per_key": a["wasted"].tolist(),
                                 "chunks": a["chunks"], "tokens_per_s": a["tokens"].sum() / a["seconds"]}
                      for a in jobs},
             "train": {"job": train_job, "steps": steps_done, "batch": batch, "sequence_length": seq,

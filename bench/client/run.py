@@ -372,20 +372,23 @@ def main() -> int:
              else ""))
     source = ensure_source(args.mb, args.timeout)
     dest = os.path.join(REPO, "corpus", "client", f"{args.mb:g}mb")
-    ensure_corpus(source, dest, args.shards, variants, duckdb_tool)
+    manifest = ensure_corpus(source, dest, args.shards, variants, duckdb_tool)
     corpus_info = {}
     for v in variants:
         files = variant_files(dest, v)
         corpus_info[v] = {"files": len(files), "bytes": sum(os.path.getsize(f) for f in files)}
         for f in files:
             read_through(f)
-    print("corpus: " + f"{source} -> {dest}; " + ", ".join(
+    # The source is partly this machine's files (/usr/include, /usr/lib/python3.11), so it
+    # differs between machines: its sha256 names it. Every check compares two readings of it.
+    print("corpus: " + f"{source} (sha256 {manifest['source_sha256'][:16]}) -> {dest}; " + ", ".join(
         f"{v} {corpus_info[v]['files']} files {corpus_info[v]['bytes'] / 1e6:.1f} MB" for v in variants))
 
     r = Runner(args)
     py = sys.executable
     mx = tempfile.mkdtemp(prefix="bench_client_mx_")
     results: Dict[str, Any] = {"conditions": cond, "corpus": {"source": source, "dir": dest,
+                                                              "source_sha256": manifest["source_sha256"],
                                                               "variants": corpus_info},
                                "text": {}, "python": None, "tokens": None, "loader": None}
     lines: List[str] = []

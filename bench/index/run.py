@@ -236,8 +236,11 @@ class Bench:
             return
         n = store["samples"]
         gen = ("cached" if store["cached"] else "generated") + f" in {store['generate_s']:.1f} s"
+        # The stores are synthetic, a pure function of these parameters (no file of the
+        # machine is read): they name the corpus.
         log(f"{name}: store {store['store_bytes'] / 1e6:.1f} MB ({gen}), "
-            f"{store['num_ranges']} ranges")
+            f"{store['num_ranges']} ranges; generated from samples={n} components={components} "
+            f"layout={layout} files={NUM_FILES} seed={store.get('seed', '?')}")
         read_through([os.path.join(store["path"], "mixtera.duckdb")])
 
         base_runs: List[Run] = []

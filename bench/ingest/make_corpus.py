@@ -34,7 +34,9 @@ Variants per corpus (DIR/<corpus>/...):
 The output is deterministic for a given set of files on the machine: the file list is
 sorted, then shuffled with a fixed seed. A manifest (DIR/<corpus>/manifest.json) records
 the parameters and a hash of the source file list; a corpus whose manifest matches is not
-rebuilt.
+rebuilt. Machines differ in what they hold, so the corpus does too: its fingerprint (the
+sha256 of its JSONL shards, in order, with the file list's hash) is in the manifest and in
+what describe() prints, and whoever uses the corpus takes its counts from the manifest.
 
   /usr/bin/python3 bench/ingest/make_corpus.py --build build [--out corpus] [--quick]
 """
@@ -458,6 +460,16 @@ def write_wds(dest: str, shards: int) -> None:
 # Driver
 
 
+def jsonl_sha256(dest: str, shards: int) -> str:
+    """The corpus' fingerprint: the sha256 of its plain JSONL shards, concatenated in order."""
+    h = hashlib.sha256()
+    for i in range(shards):
+        with open(os.path.join(dest, "jsonl", f"part-{i:05d}.jsonl"), "rb") as f:
+            for block in iter(lambda: f.read(8 * MIB), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
 def variant_files(dest: str, shards: int) -> Dict[str, List[str]]:
     names = {"jsonl": "jsonl/part-{:05d}.jsonl", "zst": "zst/part-{:05d}.jsonl.zst",
              "gz": "gz/part-{:05d}.jsonl.gz", "parquet": "parquet/part-{:05d}.parquet",
@@ -497,6 +509,11 @@ def build_corpus(out_dir: str, name: str, spec: Dict, files: List[Tuple[str, str
     manifest = load_manifest(dest)
     if manifest_valid(manifest, params):
         log(f"[{name}] up to date in {dest} (cached)")
+        if "jsonl_sha256" not in manifest["stats"]:  # cached by a make_corpus without it
+            manifest["stats"]["jsonl_sha256"] = jsonl_sha256(dest, spec["shards"])
+            with open(os.path.join(dest, "manifest.json.tmp"), "w") as f:
+                json.dump(manifest, f, indent=1)
+            os.replace(os.path.join(dest, "manifest.json.tmp"), os.path.join(dest, "manifest.json"))
         return manifest
     log(f"[{name}] building in {dest} ({spec['kind']} records, target {human(spec['target_bytes'])}, "
         f"{spec['shards']} shards)")
@@ -505,6 +522,7 @@ def build_corpus(out_dir: str, name: str, spec: Dict, files: List[Tuple[str, str
     shards = spec["shards"]
     t0 = time.time()
     stats = write_jsonl(dest, spec["kind"], spec["target_bytes"], shards, files)
+    stats["jsonl_sha256"] = jsonl_sha256(dest, shards)
     make_half_links(dest, shards)
     for label, fn in (("zst", lambda: write_zst(dest, shards)),
                       ("gz", lambda: write_gz(dest, shards)),
@@ -527,6 +545,8 @@ def describe(manifest: Dict) -> str:
     lines = [f"corpus {manifest['name']}: {s['records']} records, {human(s['bytes'])} JSONL "
              f"({s['bytes'] / 1e6:.1f} MB), avg {s['bytes'] / max(1, s['records']):.0f} B/record, "
              f"max {s['max_record_bytes']} B, {manifest['params']['shards']} shards"]
+    lines.append(f"  fingerprint: JSONL sha256 {s.get('jsonl_sha256', '?')[:16]}, from the machine's "
+                 f"source files (list hash {manifest['params']['source_files']})")
     lines.append("  by source: " + ", ".join(f"{k}={v}" for k, v in s["records_by_source"].items()))
     if s["passes"] > 1:
         lines.append(f"  NOTE: not enough unique text on this machine; the source files were cycled "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import hashlib
 import json
 import os
 import platform
@@ -124,6 +125,13 @@ class Corpus:
 
     def __init__(self, path: str):
         self.path = path
+        # The corpus is partly this machine's files (/usr/include, /usr/lib/python3.11), so it
+        # differs between machines: its sha256 names it wherever the conditions are printed.
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(8 << 20), b""):
+                h.update(block)
+        self.sha256 = h.hexdigest()
         self._texts: Optional[List[str]] = None
         self._kinds: Optional[List[str]] = None
 
@@ -589,8 +597,8 @@ def conditions(b: Bench, corpus_bytes: int, texts: int, load_start: str) -> List
         f"machine: {usable} usable cores ({os.cpu_count()} online), {cpu}; load average at start "
         f"{load_start}" + (" (BUSY: other work competes for the cores; ratios are more "
                            "trustworthy than absolute numbers)" if busy else ""),
-        f"corpus: {os.path.relpath(a.corpus, REPO)}, {texts} documents, {corpus_bytes / 1e6:.1f} MB "
-        f"of UTF-8 text (make_corpus.py --mb {a.mb:g}); MB = 10^6 bytes of text",
+        f"corpus: {os.path.relpath(a.corpus, REPO)} (sha256 {b.corpus.sha256[:16]}), {texts} documents, "
+        f"{corpus_bytes / 1e6:.1f} MB of UTF-8 text (make_corpus.py --mb {a.mb:g}); MB = 10^6 bytes of text",
         f"timing: only encoding is timed (not reading the corpus, not loading the tokenizer: "
         f"'load s' is reported apart); {a.repeat} round(s): in each, every implementation of a "
         f"tokenizer in turn starts a process that warms up on the first {a.warmup_mb:g} MB and "

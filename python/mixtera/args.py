@@ -61,6 +61,13 @@ _STREAMING_ALIASES = {
 }
 
 
+# Arguments that only token mode reads, with their defaults (anything else given with
+# mode "text" or "dict" is an error).
+_TOKEN_MODE_ONLY = {"tokenizer": None, "sequence_length": None, "bos": None, "eos": None,
+                    "overlapping": None, "document_starts": False, "token_key_ids": False,
+                    "tokenize_threads": 0}
+
+
 class ResultStreamingArgs:
     """How one consumer streams a job (``MixteraClient.stream_results``).
 
@@ -76,7 +83,10 @@ class ResultStreamingArgs:
     the window's key id repeated; a zero-copy broadcast). ``tokenizer`` is a local tokenizer
     file or a ``mixtera.Tokenizer`` (never a hub name). ``prefetch_chunks`` chunks are read and
     tokenized ahead on C++ threads. The original's ``chunk_reading_*`` names are accepted
-    (``chunk_reading_mixture_type="token"`` selects token mode).
+    (``chunk_reading_mixture_type="token"`` selects token mode). Token-mode arguments
+    (``tokenizer``, ``sequence_length``, ``bos``, ``eos``, ``overlapping``,
+    ``document_starts``, ``token_key_ids``, ``tokenize_threads``) are an error with another
+    mode: token mode is never inferred, set ``mode="tokens"``.
     """
 
     def __init__(self, job_id: str, dp_group_id: int = 0, node_id: int = 0, worker_id: int = 0,
@@ -117,6 +127,13 @@ class ResultStreamingArgs:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
+        if self.mode != "tokens":
+            # Token-mode arguments with another mode would be ignored silently: refuse them.
+            given = [name for name, default in _TOKEN_MODE_ONLY.items() if getattr(self, name) != default]
+            if given:
+                raise InvalidArgumentError(
+                    f"ResultStreamingArgs: token-mode arguments ({', '.join(given)}) given with "
+                    f"mode={self.mode!r}: set mode='tokens' to stream token windows, or leave them out")
         if self.mode == "tokens":
             if self.tokenizer is None:
                 raise InvalidArgumentError("mode='tokens' needs a tokenizer (a local file or mixtera.Tokenizer)")

@@ -17,7 +17,7 @@ from mixtera import (MixteraClient, MixtureKey, Query, QueryExecutionArgs, Resul
                      StaticMixture, Tokenizer)
 from mixtera.errors import (FailedPreconditionError, InvalidArgumentError, MixteraError,
                             NotFoundError)
-from real_text import paragraphs
+from real_text import fingerprint, paragraphs
 
 _here = os.path.dirname(os.path.abspath(__file__))
 VOCABS = os.path.join(_here, "..", "..", "third_party", "tokenizers")
@@ -29,6 +29,8 @@ def corpus(tmp_path_factory):
     data = root / "data"
     data.mkdir()
     layout = {}  # (file path, line) -> record
+    # Which licences and headers the machine holds (and so which are first by name) differs
+    # between machines: every expectation below is rebuilt from `layout`.
     sources = [("license", sorted(glob.glob("/usr/share/common-licenses/*"))[:10]),
                ("header", sorted(glob.glob("/usr/include/*.h"))[:20])]
     for source, files in sources:
@@ -36,7 +38,10 @@ def corpus(tmp_path_factory):
         for path in files:
             for para in paragraphs(path)[:40]:
                 records.append({"text": para, "source": source, "name": os.path.basename(path)})
-        assert len(records) > 150, f"expected real text for {source}"
+        where = fingerprint(__name__, source, files, records)
+        # What the tests need: each source fills its share of two chunks for each of the
+        # 2 x 2 consumers (dp groups x workers) of the largest split here.
+        assert len(records) >= 2 * 4 * MIXTURE_COUNTS[source], where
         half = len(records) // 2
         for part, recs in enumerate([records[:half], records[half:]]):
             path = str(data / f"{source}-{part}.jsonl")
@@ -99,6 +104,7 @@ def round_robin(counts):
 MIXTURE = StaticMixture(chunk_size=24, mixture={MixtureKey({"source": ["license"]}): 0.25,
                                                  MixtureKey({"source": ["header"]}): 0.75},
                         strict=False, seed=5)
+MIXTURE_COUNTS = {"license": 6, "header": 18}  # MIXTURE's samples per chunk and source
 
 
 def test_text_mode_delivers_each_chunk_in_round_robin_order(corpus):
@@ -189,6 +195,18 @@ def test_original_argument_names_are_accepted():
         ResultStreamingArgs("j", mode="tokens", sequence_length=4)
     with pytest.raises(InvalidArgumentError, match="sequence_length"):
         ResultStreamingArgs("j", mode="tokens", tokenizer="t.json", sequence_length=0)
+
+
+def test_token_mode_arguments_with_another_mode_are_an_error():
+    # Token mode is never inferred: a tokenizer or sequence length with the default text mode
+    # (or dict mode) would otherwise be ignored silently.
+    with pytest.raises(InvalidArgumentError, match=r"token-mode arguments \(tokenizer, sequence_length\) given with mode='text': set mode='tokens'"):
+        ResultStreamingArgs("j", tokenizer="t.json", sequence_length=8)
+    with pytest.raises(InvalidArgumentError, match=r"\(eos\) given with mode='dict'"):
+        ResultStreamingArgs("j", mode="dict", eos=True)
+    with pytest.raises(InvalidArgumentError, match=r"\(tokenizer\) given"):
+        ResultStreamingArgs("j", chunk_reading_mixture_type="simple", chunk_reading_tokenizer="t.json")
+    assert ResultStreamingArgs("j", mode="text", prefetch_chunks=3).mode == "text"
 
 
 def test_errors(corpus, tmp_path):

@@ -14,21 +14,29 @@ from mixtera import (MixteraClient, MixtureKey, Query, QueryExecutionArgs, Resul
                      StaticMixture)
 from mixtera.errors import InvalidArgumentError
 from mixtera.torch import MixteraTorchDataset
+from real_text import fingerprint
 
 _here = os.path.dirname(os.path.abspath(__file__))
 GPT2 = os.path.join(_here, "..", "..", "third_party", "tokenizers", "gpt2.json")
+MOST_WORKERS = 4  # the most DataLoader workers a test here uses
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
+    # The machine's licence texts, split into paragraphs: which and how many there are
+    # differs between machines, so every expectation below is the multiset read here.
     root = tmp_path_factory.mktemp("torch")
     texts = []
+    read = []
     for path in sorted(os.listdir("/usr/share/common-licenses"))[:8]:
         full = os.path.join("/usr/share/common-licenses", path)
         if os.path.isfile(full):
+            read.append(full)
             with open(full, encoding="utf-8", errors="replace") as f:
                 texts.extend(p for p in f.read().split("\n\n") if p.strip())
-    assert len(texts) > 200
+    where = fingerprint(__name__, "licences", read, texts)
+    # What the tests need: two chunks for each worker of the most workers used.
+    assert len(texts) >= 2 * MOST_WORKERS * MIX.chunk_size, where
     with open(root / "d.jsonl", "w", encoding="utf-8") as f:
         for i, t in enumerate(texts):
             f.write(json.dumps({"text": t, "half": "a" if i % 2 else "b"}) + "\n")

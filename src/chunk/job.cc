@@ -224,14 +224,16 @@ Status Job::InitTokens() {
   }
   token_index_.clear();
   for (size_t k = 0; k < streams_.size(); ++k) {
-    token_index_.push_back(KeyTokenIndex::Build(streams_[k], *index_, *token_counters_[k]));
+    MIXTERA_ASSIGN_OR_RETURN(KeyTokenIndex key_index,
+                             KeyTokenIndex::Build(streams_[k], *index_, *token_counters_[k]));
+    token_index_.push_back(std::move(key_index));
     supply_[k] = token_index_[k].total_tokens();
   }
   return Status::OK();
 }
 
-void Job::ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
-                        std::vector<index::SampleRange>* storage) const {
+Status Job::ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
+                          std::vector<index::SampleRange>* storage) const {
   const KeyStream& stream = streams_[key];
   const KeyTokenIndex& ti = token_index_[key];
   const RangeTokenCounter& counter = *token_counters_[key];
@@ -242,29 +244,43 @@ void Job::ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
     return SplitDocument{one[0].file_index, one[0].begin, tokens};
   };
   // The samples holding tokens before t (every sample for t = the total).
-  auto samples_before = [&](int64_t t) {
+  auto samples_before = [&](int64_t t) -> Result<int64_t> {
     if (t == 0) return int64_t{0};
     if (t >= ti.total_tokens()) return stream.total_size();
-    return ti.PositionOfToken(stream, *index_, counter, t - 1) + 1;
+    MIXTERA_ASSIGN_OR_RETURN(const int64_t p, ti.PositionOfToken(stream, *index_, counter, t - 1));
+    return p + 1;
   };
   // Estimated: a sample goes with the chunk holding its first token.
-  int64_t begin = samples_before(t0);
-  int64_t end = samples_before(t1);
+  MIXTERA_ASSIGN_OR_RETURN(int64_t begin, samples_before(t0));
+  MIXTERA_ASSIGN_OR_RETURN(const int64_t end, samples_before(t1));
   if (def_.exact_tokens) {
     // Exact: a sample holding tokens on both sides of t0 is cut (head), and so is one
     // holding tokens on both sides of t1 (tail). Samples of 0 tokens at a boundary go
     // with the later chunk.
-    if (begin > 0 && ti.TokensBefore(stream, *index_, counter, begin) > t0) {
-      --begin;
-      part->head = sample_at(begin, t0 - ti.TokensBefore(stream, *index_, counter, begin));
+    if (begin > 0) {
+      MIXTERA_ASSIGN_OR_RETURN(const int64_t before_begin,
+                               ti.TokensBefore(stream, *index_, counter, begin));
+      if (before_begin > t0) {
+        --begin;
+        MIXTERA_ASSIGN_OR_RETURN(const int64_t before_head,
+                                 ti.TokensBefore(stream, *index_, counter, begin));
+        part->head = sample_at(begin, t0 - before_head);
+      }
     }
-    if (end > 0 && t1 < ti.total_tokens() && ti.TokensBefore(stream, *index_, counter, end) > t1) {
-      part->tail = sample_at(end - 1, t1 - ti.TokensBefore(stream, *index_, counter, end - 1));
+    if (end > 0 && t1 < ti.total_tokens()) {
+      MIXTERA_ASSIGN_OR_RETURN(const int64_t before_end,
+                               ti.TokensBefore(stream, *index_, counter, end));
+      if (before_end > t1) {
+        MIXTERA_ASSIGN_OR_RETURN(const int64_t before_tail,
+                                 ti.TokensBefore(stream, *index_, counter, end - 1));
+        part->tail = sample_at(end - 1, t1 - before_tail);
+      }
     }
     part->num_tokens = t1 - t0;
   }
   part->num_samples = end - begin;
   stream.Extract(*index_, begin, end, storage);
+  return Status::OK();
 }
 
 std::vector<int64_t> Job::InitialCounts() const {
@@ -332,7 +348,7 @@ Result<ChunkReply> Job::GetChunk(int64_t k) const {
     part.num_samples = entry.count;
     const size_t start = chunk.range_storage.size();
     if (!token_index_.empty()) {
-      ExtractTokens(entry.key, begin, end, &part, &chunk.range_storage);
+      MIXTERA_RETURN_IF_ERROR(ExtractTokens(entry.key, begin, end, &part, &chunk.range_storage));
     } else {
       stream.Extract(*index_, begin, end, &chunk.range_storage);
     }

@@ -218,8 +218,9 @@ class Job {
   // Fills `part` with the samples holding the key's tokens [t0, t1) (unit: tokens); the
   // ranges are appended to `storage`. Exact: documents are cut at t0 and t1 (head, tail);
   // estimated: a sample goes with the chunk where its first token lies.
-  void ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
-                     std::vector<index::SampleRange>* storage) const;
+  // Errors: those of the key's token counter (a corrupt offsets file).
+  Status ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
+                       std::vector<index::SampleRange>* storage) const;
 
   JobDefinition def_;
   std::unique_ptr<index::ChunkerIndex> index_;

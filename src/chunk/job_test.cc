@@ -245,6 +245,33 @@ TEST(Job, HorizonUpdatesAndSaveOpenRoundTrip) {
   EXPECT_EQ(Job::Open(dir.Join("jobs/job")).status().code(), StatusCode::kCorruption);
 }
 
+TEST(Job, FloatKeyValuesReadBackAsFloats) {
+  // Integral floats (2.0) and non-integral ones, in keys and component values: after Save
+  // and Open each literal has the kind it was written with (2.0 is not read back as 2).
+  mixtera::testing::TempDir dir;
+  Fixture f = MakeFixture(2, 2, 1, 20);
+  f.def.keys[0].key.properties = {{"score", {model::Literal::Float(2.0), model::Literal::Int(2)}}};
+  f.def.keys[1].key.properties = {{"score", {model::Literal::Float(-0.25)}}};
+  f.def.components.properties = {"score"};
+  f.def.components.types = {model::PropertyType::kFloat};
+  f.def.components.values = {{model::GroupValue{false, {model::Literal::Float(2.0)}}},
+                             {model::GroupValue{false, {model::Literal::Float(-0.25)}}}};
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  ASSERT_OK(job->Save(dir.Join("jobs/job")));
+  ASSERT_OK_AND_ASSIGN(auto opened, Job::Open(dir.Join("jobs/job")));
+  const JobDefinition& def = opened->definition();
+  ASSERT_EQ(def.keys.size(), 2u);
+  const auto& first = def.keys[0].key.properties.at(0).second;
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].kind, model::Literal::Kind::kFloat);
+  EXPECT_EQ(first[0].float_value, 2.0);
+  EXPECT_EQ(first[1].kind, model::Literal::Kind::kInt);
+  EXPECT_EQ(def.keys[1].key.properties.at(0).second.at(0).float_value, -0.25);
+  ASSERT_EQ(def.components.values.size(), 2u);
+  EXPECT_EQ(def.components.values[0][0].items.at(0).kind, model::Literal::Kind::kFloat);
+  EXPECT_EQ(def.components.values[0][0].items.at(0).float_value, 2.0);
+}
+
 TEST(Job, StateRoundTripsAndResumesTheSameStream) {
   mixtera::testing::TempDir dir;
   Fixture f = MakeFixture(6, 2, 3, 100);

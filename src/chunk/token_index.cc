@@ -10,7 +10,7 @@ namespace mixtera::chunk {
 namespace {
 
 // Tokens of stream positions [begin, end).
-int64_t SpanTokens(const KeyStream& stream, const index::ChunkerIndex& index,
+Result<int64_t> SpanTokens(const KeyStream& stream, const index::ChunkerIndex& index,
                    const RangeTokenCounter& counter, int64_t begin, int64_t end,
                    std::vector<index::SampleRange>* scratch) {
   if (begin >= end) return 0;
@@ -26,7 +26,7 @@ uint64_t EstimatedTokenCounter::NextSerial() {
   return next.fetch_add(1);
 }
 
-int64_t EstimatedTokenCounter::BytesBefore(uint32_t file, int64_t i) const {
+Result<int64_t> EstimatedTokenCounter::BytesBefore(uint32_t file, int64_t i) const {
   const formats::OffsetsReader& f = *files_[file];
   if (i == 0) return 0;
   const int64_t n = f.num_records();
@@ -43,9 +43,10 @@ int64_t EstimatedTokenCounter::BytesBefore(uint32_t file, int64_t i) const {
   const int64_t first = record / kBlock * kBlock;
   if (cache.serial != serial_ || cache.file != file || cache.first != first) {
     cache.extents.clear();
-    if (!f.GetRange(first, std::min(n, first + kBlock), &cache.extents).ok()) {
+    Status read = f.GetRange(first, std::min(n, first + kBlock), &cache.extents);
+    if (!read.ok()) {
       cache.first = -1;
-      return 0;
+      return read;
     }
     cache.serial = serial_;
     cache.file = file;
@@ -55,17 +56,19 @@ int64_t EstimatedTokenCounter::BytesBefore(uint32_t file, int64_t i) const {
   return i < n ? e.offset : e.offset + e.length;
 }
 
-int64_t EstimatedTokenCounter::Tokens(const index::SampleRange& r) const {
+Result<int64_t> EstimatedTokenCounter::Tokens(const index::SampleRange& r) const {
   const formats::OffsetsReader* f = files_[r.file_index].get();
   auto floor_at = [](double x) { return static_cast<int64_t>(std::floor(x)); };
   if (f == nullptr || r.end > f->num_records()) {
     return floor_at(tokens_per_sample_ * r.end) - floor_at(tokens_per_sample_ * r.begin);
   }
-  return floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(r.file_index, r.end))) -
-         floor_at(tokens_per_byte_ * static_cast<double>(BytesBefore(r.file_index, r.begin)));
+  MIXTERA_ASSIGN_OR_RETURN(const int64_t end_bytes, BytesBefore(r.file_index, r.end));
+  MIXTERA_ASSIGN_OR_RETURN(const int64_t begin_bytes, BytesBefore(r.file_index, r.begin));
+  return floor_at(tokens_per_byte_ * static_cast<double>(end_bytes)) -
+         floor_at(tokens_per_byte_ * static_cast<double>(begin_bytes));
 }
 
-KeyTokenIndex KeyTokenIndex::Build(const KeyStream& stream, const index::ChunkerIndex& index,
+Result<KeyTokenIndex> KeyTokenIndex::Build(const KeyStream& stream, const index::ChunkerIndex& index,
                                    const RangeTokenCounter& counter) {
   KeyTokenIndex out;
   out.epoch_size_ = stream.epoch_size();
@@ -78,7 +81,9 @@ KeyTokenIndex KeyTokenIndex::Build(const KeyStream& stream, const index::Chunker
     const int64_t base = e * out.epoch_size_;
     for (int64_t p = 0; p < out.epoch_size_; p += kCheckpointSamples) {
       const int64_t q = std::min(out.epoch_size_, p + kCheckpointSamples);
-      cum.push_back(cum.back() + SpanTokens(stream, index, counter, base + p, base + q, &scratch));
+      MIXTERA_ASSIGN_OR_RETURN(const int64_t span,
+                               SpanTokens(stream, index, counter, base + p, base + q, &scratch));
+      cum.push_back(cum.back() + span);
     }
     if (e == 0) out.epoch_tokens_ = cum.back();
     MIXTERA_CHECK(cum.back() == out.epoch_tokens_);  // an epoch is a permutation
@@ -87,7 +92,7 @@ KeyTokenIndex KeyTokenIndex::Build(const KeyStream& stream, const index::Chunker
   return out;
 }
 
-int64_t KeyTokenIndex::TokensBefore(const KeyStream& stream, const index::ChunkerIndex& index,
+Result<int64_t> KeyTokenIndex::TokensBefore(const KeyStream& stream, const index::ChunkerIndex& index,
                                     const RangeTokenCounter& counter, int64_t p) const {
   if (epoch_size_ == 0) return 0;
   const int64_t epoch = std::min(p / epoch_size_, repeat_ - 1);
@@ -96,11 +101,13 @@ int64_t KeyTokenIndex::TokensBefore(const KeyStream& stream, const index::Chunke
   const int64_t j = o / kCheckpointSamples;
   std::vector<index::SampleRange> scratch;
   const int64_t base = epoch * epoch_size_;
-  return epoch * epoch_tokens_ + cum[static_cast<size_t>(j)] +
-         SpanTokens(stream, index, counter, base + j * kCheckpointSamples, base + o, &scratch);
+  MIXTERA_ASSIGN_OR_RETURN(
+      const int64_t span,
+      SpanTokens(stream, index, counter, base + j * kCheckpointSamples, base + o, &scratch));
+  return epoch * epoch_tokens_ + cum[static_cast<size_t>(j)] + span;
 }
 
-int64_t KeyTokenIndex::PositionOfToken(const KeyStream& stream, const index::ChunkerIndex& index,
+Result<int64_t> KeyTokenIndex::PositionOfToken(const KeyStream& stream, const index::ChunkerIndex& index,
                                        const RangeTokenCounter& counter, int64_t t) const {
   MIXTERA_CHECK(t >= 0 && t < total_tokens());
   const int64_t epoch = t / epoch_tokens_;
@@ -118,7 +125,8 @@ int64_t KeyTokenIndex::PositionOfToken(const KeyStream& stream, const index::Chu
   std::vector<index::SampleRange> scratch;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
-    const int64_t span = SpanTokens(stream, index, counter, base + lo, base + mid + 1, &scratch);
+    MIXTERA_ASSIGN_OR_RETURN(
+        const int64_t span, SpanTokens(stream, index, counter, base + lo, base + mid + 1, &scratch));
     if (before_lo + span > u) {
       hi = mid;
     } else {

@@ -19,22 +19,28 @@
 #include <memory>
 #include <vector>
 
+#include "base/macros.h"
 #include "chunk/key_stream.h"
 #include "formats/offsets_file.h"
 #include "formats/token_counts_file.h"
 #include "index/chunker_index.h"
+#include "mixtera/result.h"
 
 namespace mixtera::chunk {
 
 // Tokens of any range of samples of a job's files: exact (token counts files) or estimated.
 // Implementations are additive: Tokens([a, c)) = Tokens([a, b)) + Tokens([b, c)).
+// Errors: Corruption when a file the count is read from (offsets) does not decode.
 class RangeTokenCounter {
  public:
   virtual ~RangeTokenCounter() = default;
-  virtual int64_t Tokens(const index::SampleRange& r) const = 0;
-  int64_t Tokens(const std::vector<index::SampleRange>& ranges) const {
+  virtual Result<int64_t> Tokens(const index::SampleRange& r) const = 0;
+  Result<int64_t> Tokens(const std::vector<index::SampleRange>& ranges) const {
     int64_t sum = 0;
-    for (const auto& r : ranges) sum += Tokens(r);
+    for (const auto& r : ranges) {
+      MIXTERA_ASSIGN_OR_RETURN(int64_t tokens, Tokens(r));
+      sum += tokens;
+    }
     return sum;
   }
 };
@@ -46,7 +52,7 @@ class ExactTokenCounter final : public RangeTokenCounter {
   ExactTokenCounter(std::vector<std::unique_ptr<formats::TokenCountsReader>> files,
                     int64_t extra_per_sample)
       : files_(std::move(files)), extra_(extra_per_sample) {}
-  int64_t Tokens(const index::SampleRange& r) const override {
+  Result<int64_t> Tokens(const index::SampleRange& r) const override {
     return files_[r.file_index]->RangeTokens(r.begin, r.end) +
            extra_ * static_cast<int64_t>(r.end - r.begin);
   }
@@ -68,13 +74,14 @@ class EstimatedTokenCounter final : public RangeTokenCounter {
         tokens_per_byte_(tokens_per_byte),
         tokens_per_sample_(tokens_per_sample),
         serial_(NextSerial()) {}
-  int64_t Tokens(const index::SampleRange& r) const override;
+  Result<int64_t> Tokens(const index::SampleRange& r) const override;
 
  private:
   // Bytes before record i of job file `file` (the end of the last record for i =
   // num_records). Each thread keeps the last offsets block it decoded (keyed by this
-  // counter's serial and the file), so neighbouring lookups cost no decoding.
-  int64_t BytesBefore(uint32_t file, int64_t i) const;
+  // counter's serial and the file), so neighbouring lookups cost no decoding. Errors:
+  // Corruption naming the offsets file when its block does not decode.
+  Result<int64_t> BytesBefore(uint32_t file, int64_t i) const;
   static uint64_t NextSerial();
 
   std::vector<std::shared_ptr<const formats::OffsetsReader>> files_;
@@ -88,20 +95,22 @@ class KeyTokenIndex {
   static constexpr int64_t kCheckpointSamples = 4096;
 
   KeyTokenIndex() = default;
-  // Sums the tokens of every block of the stream once.
-  static KeyTokenIndex Build(const KeyStream& stream, const index::ChunkerIndex& index,
+  // Sums the tokens of every block of the stream once. Errors: those of `counter`.
+  static Result<KeyTokenIndex> Build(const KeyStream& stream, const index::ChunkerIndex& index,
                              const RangeTokenCounter& counter);
 
   // Tokens of one epoch, and of the whole stream.
   int64_t epoch_tokens() const { return epoch_tokens_; }
   int64_t total_tokens() const { return epoch_tokens_ * repeat_; }
 
-  // Tokens before stream position p (0 <= p <= stream.total_size()).
-  int64_t TokensBefore(const KeyStream& stream, const index::ChunkerIndex& index,
+  // Tokens before stream position p (0 <= p <= stream.total_size()). Errors: those of
+  // `counter`.
+  Result<int64_t> TokensBefore(const KeyStream& stream, const index::ChunkerIndex& index,
                        const RangeTokenCounter& counter, int64_t p) const;
   // The stream position of the sample holding token t (0 <= t < total_tokens()): the
   // smallest p with TokensBefore(p + 1) > t. Samples of 0 tokens never hold a token.
-  int64_t PositionOfToken(const KeyStream& stream, const index::ChunkerIndex& index,
+  // Errors: those of `counter`.
+  Result<int64_t> PositionOfToken(const KeyStream& stream, const index::ChunkerIndex& index,
                           const RangeTokenCounter& counter, int64_t t) const;
 
  private:

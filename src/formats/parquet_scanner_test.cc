@@ -48,7 +48,7 @@ class ParquetScannerTest : public ::testing::Test {
 
   // Scans the whole file; bad rows are recorded and skipped.
   Status ScanAll(ParquetScanner* scanner, SampleBatch* out, std::vector<Status>* bad = nullptr) {
-    auto handler = [bad](int64_t row, const Status& error) {
+    auto handler = [bad](int64_t /*row*/, const Status& error) {
       if (bad == nullptr) return error;
       bad->push_back(error);
       return Status::OK();
@@ -190,7 +190,7 @@ TEST_F(ParquetScannerTest, BadRowsRollBackAndCanStop) {
   {
     ASSERT_OK_AND_ASSIGN(auto scanner, ParquetScanner::Open(path, 0, props, {}));
     SampleBatch batch;
-    auto stop = [](int64_t row, const Status& error) {
+    auto stop = [](int64_t row, const Status& /*error*/) {
       return Status::InvalidArgument("stop at row " + std::to_string(row));
     };
     EXPECT_STATUS(scanner->Next(&batch, stop), StatusCode::kInvalidArgument, "stop at row 1");

@@ -262,6 +262,7 @@ struct ReaderCache::Impl {
 
 ReaderCache::ReaderCache(size_t max_files) : impl_(new Impl{std::max<size_t>(1, max_files), {}}) {}
 ReaderCache::~ReaderCache() = default;
+size_t ReaderCache::size() const { return impl_->files.size(); }
 
 namespace {
 

@@ -87,6 +87,9 @@ class ReaderCache {
   ReaderCache(const ReaderCache&) = delete;
   ReaderCache& operator=(const ReaderCache&) = delete;
 
+  // The number of files whose readers are held now (at most `max_files`).
+  size_t size() const;
+
   struct Impl;  // sample_reader.cc
   std::unique_ptr<Impl> impl_;
 };

@@ -508,18 +508,6 @@ Result<MixtureSpec> ParseMixtureSpecFile(const std::string& path) {
   return ParseMixtureSpec(buf.str(), path);
 }
 
-namespace {
-// LiteralToJson, but a float always reads back as a float: 2.0 is written "2.0", not "2"
-// (which ParseMixtureSpec would read as an integer).
-std::string KeyValueToJson(const Literal& l) {
-  std::string s = model::LiteralToJson(l);
-  if (l.kind == Literal::Kind::kFloat && s.find_first_not_of("-0123456789") == std::string::npos) {
-    s += ".0";
-  }
-  return s;
-}
-}  // namespace
-
 std::string MixtureKeyToJson(const MixtureKey& key) {
   std::string out = "{";
   for (size_t i = 0; i < key.properties.size(); ++i) {
@@ -527,7 +515,7 @@ std::string MixtureKeyToJson(const MixtureKey& key) {
     out += JsonQuote(key.properties[i].first) + ":[";
     for (size_t j = 0; j < key.properties[i].second.size(); ++j) {
       if (j > 0) out += ",";
-      out += KeyValueToJson(key.properties[i].second[j]);
+      out += model::LiteralToJson(key.properties[i].second[j]);
     }
     out += "]";
   }

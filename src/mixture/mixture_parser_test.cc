@@ -629,7 +629,7 @@ TEST(MixtureParserTest, KeyToJsonAndString) {
   const MixtureKey key =
       Key({{"lang", {S("en"), S("a;b:c")}}, {"n", {I(1), F(2.0), F(0.5), B(true)}}});
   EXPECT_EQ(MixtureKeyToJson(key), R"({"lang":["en","a;b:c"],"n":[1,2.0,0.5,true]})");
-  EXPECT_EQ(MixtureKeyToString(key), "lang:en:a;b:c;n:1:2:0.5:true");
+  EXPECT_EQ(MixtureKeyToString(key), "lang:en:a;b:c;n:1:2.0:0.5:true");
   EXPECT_EQ(MixtureKeyToJson(Key({{"q", {S("say \"hi\"\\"), S("日本"), S("")}}})),
             R"({"q":["say \"hi\"\\","日本",""]})");
   EXPECT_EQ(MixtureKeyToJson(MixtureKey{}), "{}");

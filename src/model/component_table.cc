@@ -44,7 +44,10 @@ std::string LiteralToJson(const Literal& l) {
       if (!std::isfinite(l.float_value)) return "null";
       char buf[40];
       std::snprintf(buf, sizeof(buf), "%.17g", l.float_value);
-      return buf;
+      std::string out = buf;
+      // An integral value keeps a fraction so that it reads back as a float, not an int.
+      if (out.find_first_not_of("-0123456789") == std::string::npos) out += ".0";
+      return out;
     }
     case Literal::Kind::kBool:
       return l.bool_value ? "true" : "false";

@@ -1,8 +1,6 @@
 #include "store/metadata_store.h"
 
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <string>
 #include <vector>
 
@@ -464,54 +462,6 @@ TEST_F(MetadataStoreTest, RejectsForeignFiles) {
                 "schema version 99");
 }
 
-// Not an assertion: logs the append rate for `n` rows x 4 property columns.
-void MeasureAppendRate(MetadataStore* store, int64_t n) {
-  DatasetSpec spec =
-      Spec("bench", {Prop("language", PropertyType::kString),
-                     Prop("license", PropertyType::kEnum, false, {"MIT", "GPL", "BSD"}),
-                     Prop("nbytes", PropertyType::kInt), Prop("quality", PropertyType::kFloat)});
-  const int64_t per_batch = 65536;
-  const char* langs[] = {"Python", "C++", "Rust", "English web text", "German"};
-  const char* licenses[] = {"MIT", "GPL", "BSD"};
-  std::vector<SampleBatch> batches;
-  for (int64_t begin = 0; begin < n; begin += per_batch) {
-    SampleBatch b(begin / per_batch, spec.properties);
-    for (int64_t i = begin; i < std::min(n, begin + per_batch); ++i) {
-      b.sample_ids.push_back(i - begin);
-      b.columns[0].AppendString(langs[i % 5]);
-      b.columns[1].AppendString(licenses[i % 3]);
-      b.columns[2].AppendInt(i * 17 % 100000);
-      b.columns[3].AppendFloat((i % 1000) / 1000.0);
-    }
-    batches.push_back(std::move(b));
-  }
-  auto start = std::chrono::steady_clock::now();
-  std::clock_t cpu_start = std::clock();
-  ASSERT_OK_AND_ASSIGN(auto writer, store->BeginDataset(spec));
-  ASSERT_OK_AND_ASSIGN(int64_t first, writer->ReserveFileIds(static_cast<int64_t>(batches.size())));
-  ASSERT_EQ(first, 0);
-  for (const auto& b : batches) ASSERT_OK(writer->AppendSamples(b));
-  auto appended = std::chrono::steady_clock::now();
-  std::clock_t cpu_appended = std::clock();
-  for (const auto& b : batches) {
-    ASSERT_OK(writer->AddFile(File(b.file_id, "/bench/" + std::to_string(b.file_id),
-                                   static_cast<int64_t>(b.num_rows()))));
-  }
-  ASSERT_OK(writer->Commit());
-  auto committed = std::chrono::steady_clock::now();
-  double append_s = std::chrono::duration<double>(appended - start).count();
-  double total_s = std::chrono::duration<double>(committed - start).count();
-  double append_cpu_s = static_cast<double>(cpu_appended - cpu_start) / CLOCKS_PER_SEC;
-  std::printf(
-      "[ append rate ] %lld rows x 4 columns: AppendSamples %.2f s wall, %.2f s CPU "
-      "(%.2f M rows/s wall); incl. commit %.2f s wall (%.2f M rows/s)\n",
-      static_cast<long long>(n), append_s, append_cpu_s, n / append_s / 1e6, total_s,
-      n / total_s / 1e6);
-  ASSERT_OK_AND_ASSIGN(int64_t count, store->CountSamples());
-  EXPECT_EQ(count, n);
-}
-
-TEST_F(MetadataStoreTest, AppendRate) { MeasureAppendRate(store_.get(), 300'000); }
 
 // Batches of every property type with nulls, of varied sizes (empty, partial chunks, several
 // chunks), for files [first_file, first_file + 3).
@@ -635,8 +585,6 @@ TEST_F(MetadataStoreTest, AppendSampleStreamErrors) {
   EXPECT_EQ(r.GetInt64(0, 0), 0);
 }
 
-// 5M rows: run with --gtest_also_run_disabled_tests --gtest_filter='*AppendRate5M*'.
-TEST_F(MetadataStoreTest, DISABLED_AppendRate5M) { MeasureAppendRate(store_.get(), 5'000'000); }
 
 }  // namespace
 }  // namespace mixtera::store

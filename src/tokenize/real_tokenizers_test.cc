@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/sha256.h"
 #include "base/strings.h"
 #include "testing/test_util.h"
 #include "tokenize/sentencepiece_model.h"
@@ -163,8 +164,12 @@ TEST(RealTokenizersTest, InvalidUtf8BecomesReplacementCharacter) {
   }
 }
 
-// Real text of several kinds from the machine and written here.
-std::vector<std::string> RealTexts() {
+// Real text of several kinds from the machine and written here. The machine's files differ
+// from machine to machine, so the tests expect nothing of them beyond what holds for any
+// text: two implementations agree, and well-formed UTF-8 round-trips (a file's ill-formed
+// sequences are replaced by U+FFFD first). `*fingerprint` names what was read (each file's
+// path, size and the start of its sha256) for the failure messages.
+std::vector<std::string> RealTexts(std::string* fingerprint) {
   std::vector<std::string> texts = {
       "",
       " ",
@@ -183,11 +188,17 @@ std::vector<std::string> RealTexts() {
       "    leading spaces",
       "<s></s><unk><|endoftext|><|fim_prefix|>",
   };
+  *fingerprint = "real text read from this machine:";
   for (const char* path :
        {"/usr/share/common-licenses/GPL-3", "/usr/share/common-licenses/Apache-2.0",
         "/usr/include/stdio.h", "/usr/include/stdlib.h"}) {
     std::string text = ReadAll(path);
-    if (!text.empty()) texts.push_back(text);
+    *fingerprint += std::string(" ") + path + " (" +
+                    (text.empty() ? std::string("missing or empty")
+                                  : std::to_string(text.size()) + " bytes, sha256 " +
+                                        Sha256Hex(text).substr(0, 16)) +
+                    ")";
+    if (!text.empty()) texts.push_back(ReplaceInvalidUtf8(text));
   }
   return texts;
 }
@@ -199,7 +210,10 @@ TEST(RealTokenizersTest, NativeSentencePieceEqualsLibsentencepiece) {
   ASSERT_OK_AND_ASSIGN(auto library, LoadSentencePieceWithLibrary(path, ReadAll(path)));
   EXPECT_EQ(native->fingerprint(), library->fingerprint());
   EXPECT_EQ(native->vocab_size(), library->vocab_size());
-  for (const std::string& text : RealTexts()) {
+  std::string corpus;
+  const std::vector<std::string> texts = RealTexts(&corpus);
+  SCOPED_TRACE(corpus);
+  for (const std::string& text : texts) {
     for (bool allow_special : {false, true}) {
       ASSERT_OK_AND_ASSIGN(Ids a, native->Encode(text, allow_special));
       ASSERT_OK_AND_ASSIGN(Ids b, library->Encode(text, allow_special));
@@ -212,7 +226,9 @@ TEST(RealTokenizersTest, NativeSentencePieceEqualsLibsentencepiece) {
 }
 
 TEST(RealTokenizersTest, DecodeRoundTripsAndBatchEqualsSingle) {
-  const std::vector<std::string> texts = RealTexts();
+  std::string corpus;
+  const std::vector<std::string> texts = RealTexts(&corpus);
+  SCOPED_TRACE(corpus);
   for (const char* file :
        {"gpt2.json", "r50k_base.tiktoken", "p50k_base.tiktoken", "cl100k_base.tiktoken",
         "o200k_base.tiktoken", "cl100k_hf.json", "mistral-7b.json", "llama2.model"}) {
@@ -224,41 +240,18 @@ TEST(RealTokenizersTest, DecodeRoundTripsAndBatchEqualsSingle) {
       ASSERT_OK_AND_ASSIGN(Ids single, tok->Encode(texts[i]));
       EXPECT_EQ(batch[i], single) << file << " text " << i;
       ASSERT_OK_AND_ASSIGN(std::string back, tok->Decode(single));
-      // Mistral's tokenizer.json splits on "<s>" etc. even in plain text and prepends "▁" to
-      // each segment after one; HF's decoder keeps that space (so do we). Everything else
-      // round-trips.
+      // Mistral's tokenizer.json splits on its added tokens ("<unk>", "<s>", "</s>") even in
+      // plain text and prepends "▁" to each segment after one; HF's decoder keeps that space
+      // (so do we). Everything else round-trips.
       const bool hf_metaspace_with_specials =
-          std::string(file) == "mistral-7b.json" && texts[i].find("<s>") != std::string::npos;
+          std::string(file) == "mistral-7b.json" &&
+          (texts[i].find("<s>") != std::string::npos ||
+           texts[i].find("</s>") != std::string::npos ||
+           texts[i].find("<unk>") != std::string::npos);
       if (!hf_metaspace_with_specials) {
         EXPECT_EQ(back, texts[i]) << file << " text " << i;
       }
     }
-  }
-}
-
-// A 10 MB text without spaces is one pre-tokenizer piece (a whole Metaspace document always
-// is): the merge loop must stay O(n log n) and round-trip. The benchmark README records the
-// times; tests assert no timings.
-TEST(RealTokenizersTest, TenMegabytesWithoutSpaces) {
-  std::string text(10 << 20, 'a');
-  uint64_t state = 12345;
-  for (char& c : text) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    c = static_cast<char>('a' + (state >> 59) % 16);
-  }
-  // The full 10 MB for one byte-level and one character-level tokenizer, 2 MB for two more.
-  for (const auto& [file, bytes] :
-       {std::pair<const char*, size_t>{"cl100k_base.tiktoken", 10 << 20},
-        {"llama2.model", 10 << 20},
-        {"gpt2.json", 2 << 20},
-        {"mistral-7b.json", 2 << 20}}) {
-    auto tok = Load(file);
-    if (tok == nullptr) continue;
-    const std::string_view input = std::string_view(text).substr(0, bytes);
-    ASSERT_OK_AND_ASSIGN(Ids ids, tok->Encode(input));
-    EXPECT_GT(ids.size(), input.size() / 8) << file;
-    ASSERT_OK_AND_ASSIGN(std::string back, tok->Decode(ids));
-    EXPECT_TRUE(back == input) << file << ": the round trip differs";
   }
 }
 

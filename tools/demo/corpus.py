@@ -21,6 +21,7 @@ The corpus is written as two datasets in two formats: `code` as zstd-compressed 
 """
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -123,6 +124,16 @@ def collect(scale=1.0, seed=0):
                             "bytes": size})
             used += size
     return records
+
+
+def fingerprint(records):
+    """sha256 of the documents and their properties, in order: names the corpus (it depends on
+    the machine's files) in the demo's report and in test failures."""
+    h = hashlib.sha256()
+    for r in records:
+        h.update(json.dumps(r, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
 
 
 PROPERTIES = {

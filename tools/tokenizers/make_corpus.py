@@ -666,6 +666,10 @@ def main():
         add(kind, text)
 
     rng.shuffle(docs)
+    # The first document starts with U+FEFF on every machine: a decoder that drops a leading
+    # byte-order mark (JavaScript's TextDecoder) must be caught by the oracle comparison, not
+    # depend on where the shuffle put such a document.
+    docs.insert(0, ("hard:leading-bom", "\ufeff" + rng.choice(pools["english"])))
     tmp = args.out + ".tmp"
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
