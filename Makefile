@@ -37,6 +37,7 @@ bench: build
 	$(PYTHON) bench/tokenize/run.py --build $(BUILD_DIR)
 	$(PYTHON) bench/client/run.py --build $(BUILD_DIR)
 	$(BUILD_DIR)/bench/store_append_rate
+	PYTHONPATH=$(BUILD_DIR)/python $(PYTHON) bench/mixing/run.py
 
 demo: build
 	$(PYTHON) tools/demo.py --build $(BUILD_DIR)

@@ -18,7 +18,10 @@ APT_PACKAGES=(
   pybind11-dev python3-pybind11 python3-dev python3-numpy python3-pytest python3-yaml
   libpcre2-dev libsentencepiece-dev python3-sentencepiece libutf8proc-dev python3-torch
   libopenblas0-pthread
+  liblbfgsb-dev python3-scipy python3-matplotlib
 )
+# liblbfgsb-dev: ADO's scaling-law fits (L-BFGS-B 3.0, as SciPy); python3-scipy: the tests'
+# reference implementation of ADO only; python3-matplotlib: the demo's plots.
 # libopenblas0-pthread: torch and numpy otherwise run on the reference BLAS, which
 # --no-install-recommends leaves in place (the demo's training is about 3x slower on it).
 # npm: Debian's nodejs+npm unless a node distribution with npm is already installed.

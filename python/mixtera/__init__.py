@@ -7,6 +7,7 @@
 
 from .args import QueryExecutionArgs, ResultStreamingArgs
 from .client import MixteraClient
+from .dynamic_mixing import AdoDynamicMixing, DynamicMixingAlgorithm, SimpleAveragingAlgorithm
 from .mixture import (ArbitraryMixture, Component, DynamicMixture, HierarchicalStaticMixture,
                       InferringMixture, Mixture, MixtureKey, MixtureNode, MixtureSchedule,
                       ScheduleEntry, StaticMixture)
@@ -19,7 +20,8 @@ from .errors import (AlreadyExistsError, CancelledError, CorruptionError, Failed
 __all__ = [
     "MixteraClient", "Query", "Tokenizer", "QueryExecutionArgs", "ResultStreamingArgs", "MixtureKey", "Mixture", "StaticMixture",
     "InferringMixture", "ArbitraryMixture", "HierarchicalStaticMixture", "MixtureNode", "Component",
-    "MixtureSchedule", "ScheduleEntry", "DynamicMixture", "MixteraError", "InvalidArgumentError", "NotFoundError",
+    "MixtureSchedule", "ScheduleEntry", "DynamicMixture", "DynamicMixingAlgorithm", "AdoDynamicMixing",
+    "SimpleAveragingAlgorithm", "MixteraError", "InvalidArgumentError", "NotFoundError",
     "AlreadyExistsError", "OutOfRangeError", "FailedPreconditionError", "UnavailableError",
     "CancelledError", "MixteraIOError", "CorruptionError", "UnimplementedError", "InternalError",
 ]

@@ -184,18 +184,42 @@ class HierarchicalStaticMixture(Mixture):
 
 
 class ScheduleEntry:
-    """From global chunk ``start_chunk`` on, ``mixture`` (a StaticMixture or
-    HierarchicalStaticMixture) applies."""
+    """One entry of a ``MixtureSchedule``: from ``start_step`` on, ``mixture`` (a StaticMixture or
+    HierarchicalStaticMixture) applies.
 
-    def __init__(self, start_chunk: int, mixture: Mixture) -> None:
-        self.start_chunk = int(start_chunk)
+    ``ScheduleEntry(start_step, mixture)`` (positional, as the original) counts training steps
+    reported through feedback; ``ScheduleEntry(start_chunk=k, mixture=m)`` counts global chunk
+    indices instead (a pure function of the stream, identical on every topology). One schedule
+    uses one kind.
+    """
+
+    def __init__(self, start_step: Optional[int] = None, mixture: Optional[Mixture] = None, *,
+                 start_chunk: Optional[int] = None) -> None:
+        if (start_step is None) == (start_chunk is None):
+            raise InvalidArgumentError("ScheduleEntry needs either start_step (training steps, positional) "
+                                       "or start_chunk= (chunk index)")
+        if mixture is None:
+            raise InvalidArgumentError("ScheduleEntry needs a mixture")
+        for name, value in (("start_step", start_step), ("start_chunk", start_chunk)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise InvalidArgumentError(f"ScheduleEntry: {name} must be an integer >= 0, got {value!r}")
+        self.start_step = start_step
+        self.start_chunk = start_chunk
         self.mixture = mixture
 
 
 class MixtureSchedule(Mixture):
-    """Static mixtures switched at chunk indices. Unlike the original, entries start at a
-    chunk index (a pure function of the stream, identical on every topology) rather than at a
-    training step reported by feedback. The entries' own chunk sizes are ignored."""
+    """Static mixtures switched by training step (entries made with ``start_step``, as the
+    original) or by chunk index (entries made with ``start_chunk=``).
+
+    By training step: ``current_step`` is the largest step reported so far
+    (``process_client_feedback``); the current mixture is the entry with the largest
+    ``start_step`` at or below it (of equal ones, the one given last), or the first entry
+    before any is reached — exactly the original's rule.
+
+    By chunk index: the schedule is part of the job's plan (``type: schedule`` in mixture files).
+    The entries' own chunk sizes are ignored.
+    """
 
     type = "schedule"
 
@@ -204,9 +228,36 @@ class MixtureSchedule(Mixture):
         super().__init__(chunk_size, **options)
         if not schedule:
             raise InvalidArgumentError("MixtureSchedule needs at least one ScheduleEntry")
-        self.schedule = sorted(schedule, key=lambda e: e.start_chunk)
+        by_step = [e.start_step is not None for e in schedule]
+        if any(by_step) and not all(by_step):
+            raise InvalidArgumentError("MixtureSchedule: entries by training step (start_step) and by chunk "
+                                       "(start_chunk=) cannot be mixed")
+        self.by_step = all(by_step)
+        key = (lambda e: e.start_step) if self.by_step else (lambda e: e.start_chunk)
+        self.schedule = sorted(schedule, key=key)  # stable: equal starts keep their order
+        self.current_step = 0
+
+    def process_client_feedback(self, feedback: Any) -> None:
+        """Advances ``current_step`` to ``feedback.training_steps`` if that is larger."""
+        self.current_step = max(self.current_step, int(feedback.training_steps))
+
+    @property
+    def current_mixture(self) -> Mixture:
+        """The mixture of the current training step (schedules by step only)."""
+        if not self.by_step:
+            raise InvalidArgumentError("a schedule by chunk index has no current step; its job's plan "
+                                       "switches at the entries' start_chunk")
+        for entry in reversed(self.schedule):
+            if self.current_step >= entry.start_step:
+                return entry.mixture
+        return self.schedule[0].mixture
 
     def to_dict(self) -> Dict[str, Any]:
+        if self.by_step:
+            raise InvalidArgumentError(
+                "a MixtureSchedule by training steps switches on feedback, which needs a live job; "
+                "execute_query does not run those yet: use ScheduleEntry(start_chunk=..., mixture=...) "
+                "for a schedule by chunk index")
         d = super().to_dict()
         entries = []
         for e in self.schedule:

@@ -18,6 +18,7 @@
 #include "query/predicate_json.h"
 #include "query/where_parser.h"
 #include "status_bridge.h"
+#include "mixing_bindings.h"
 #include "stream_bindings.h"
 #include "tokenizer_bindings.h"
 
@@ -267,4 +268,5 @@ PYBIND11_MODULE(_mixtera, m) {
       py::arg("text"), "The canonical text form of a where expression (raises on errors)");
   mixtera::python::BindTokenizer(m);
   mixtera::python::BindSampleStream(m);
+  mixtera::python::BindMixingAlgorithms(m);
 }

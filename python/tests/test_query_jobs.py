@@ -236,8 +236,8 @@ def test_hierarchical_and_schedule_mixtures(corpus):
     # Leaf weights 0.25, 0.25, 0.5 of 20 -> 5, 5, 10.
     assert [k["per_chunk"] for k in summary["keys"]] == [5, 5, 10]
     sched = MixtureSchedule(chunk_size=10, schedule=[
-        ScheduleEntry(0, StaticMixture(10, {MixtureKey({"source": ["license"]}): 1.0})),
-        ScheduleEntry(2, StaticMixture(10, {MixtureKey({"source": ["header"]}): 1.0}))], strict=True)
+        ScheduleEntry(start_chunk=0, mixture=StaticMixture(10, {MixtureKey({"source": ["license"]}): 1.0})),
+        ScheduleEntry(start_chunk=2, mixture=StaticMixture(10, {MixtureKey({"source": ["header"]}): 1.0}))], strict=True)
     job, summary = run(client, lambda q: q.select(None), sched)
     c0, c2 = client.get_chunk(job, 0), client.get_chunk(job, 2)
     assert c0["mixture_id"] == 0 and c2["mixture_id"] == 1
