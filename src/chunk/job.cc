@@ -383,8 +383,8 @@ Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
   }
   if (sum <= 0) return Status::InvalidArgument("at least one weight must be > 0");
   def_.mixture_log.push_back({at_chunk, std::move(weights)});
-  plan_ =
-      Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict, Units());
+  // Replans from the previous change on only (Plan::Extend), not from chunk 0.
+  plan_.Extend(def_.mixture_log.back());
   return Status::OK();
 }
 

@@ -190,7 +190,8 @@ class Job {
   Result<ChunkReply> GetChunk(int64_t k) const;
 
   // Appends a mixture change taking effect at chunk `at_chunk` (>= every earlier change)
-  // and re-plans; chunks before it are unchanged. `weights` has one entry per key.
+  // and re-plans from the previous change on (Plan::Extend: the cost does not grow with the
+  // number of earlier changes); chunks before it are unchanged. `weights`: one per key.
   Status UpdateMixture(int64_t at_chunk, std::vector<double> weights);
   void SetHorizon(int64_t horizon) { def_.horizon = horizon; }
   void AddWarning(std::string warning) { def_.warnings.push_back(std::move(warning)); }

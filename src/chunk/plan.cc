@@ -20,13 +20,44 @@ const PlanSegment& Plan::SegmentOf(int64_t k) const {
 Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
                  int64_t chunk_size, bool strict, const PlanUnits& units) {
   MIXTERA_CHECK(!log.empty() && log[0].start_chunk == 0 && chunk_size > 0);
-  const size_t K = key_supply.size();
   Plan plan;
-  plan.exhausted_at_.assign(K, -1);
-  plan.delivered_.assign(K, 0);
-  std::vector<int64_t> pos(K, 0);
-  int64_t chunk = 0;
-  size_t event = 0;
+  plan.key_supply_ = key_supply;
+  plan.log_ = log;
+  plan.chunk_size_ = chunk_size;
+  plan.strict_ = strict;
+  plan.units_ = units;
+  Cursor start;
+  const size_t K = key_supply.size();
+  start.pos.assign(K, 0);
+  start.exhausted_at.assign(K, -1);
+  start.delivered.assign(K, 0);
+  plan.Run(std::move(start));
+  return plan;
+}
+
+void Plan::Extend(const MixtureEvent& event) {
+  MIXTERA_CHECK(event.start_chunk > log_.back().start_chunk &&
+                event.weights.size() == key_supply_.size());
+  log_.push_back(event);
+  // A plan that ended before its last event took effect ends there whatever comes later.
+  if (!last_event_reached_) return;
+  segments_.resize(last_event_.segments);
+  entries_.resize(last_event_.entries);
+  Run(last_event_);
+}
+
+void Plan::Run(Cursor cursor) {
+  const std::vector<int64_t>& key_supply = key_supply_;
+  const std::vector<MixtureEvent>& log = log_;
+  const int64_t chunk_size = chunk_size_;
+  const bool strict = strict_;
+  const PlanUnits& units = units_;
+  const size_t K = key_supply.size();
+  Plan& plan = *this;
+  std::vector<int64_t>& pos = cursor.pos;
+  int64_t& chunk = cursor.chunk;
+  size_t& event = cursor.event;
+  last_event_reached_ = false;
 
   auto left = [&](size_t k) { return key_supply[k] - pos[k]; };
   auto add_segment = [&](int64_t n, const std::vector<int64_t>& counts, bool partial) {
@@ -40,8 +71,8 @@ Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<Mixtu
       if (counts[k] == 0) continue;
       plan.entries_.push_back({static_cast<int32_t>(k), counts[k], pos[k]});
       pos[k] += n * counts[k];
-      plan.delivered_[k] += n * counts[k];
-      if (pos[k] == key_supply[k]) plan.exhausted_at_[k] = chunk + n - 1;
+      cursor.delivered[k] += n * counts[k];
+      if (pos[k] == key_supply[k]) cursor.exhausted_at[k] = chunk + n - 1;
     }
     seg.entry_end = static_cast<uint32_t>(plan.entries_.size());
     plan.segments_.push_back(seg);
@@ -50,6 +81,13 @@ Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<Mixtu
 
   while (true) {
     while (event + 1 < log.size() && log[event + 1].start_chunk <= chunk) ++event;
+    if (event + 1 == log.size() && !last_event_reached_) {
+      // Where the last event takes effect: Extend resumes here.
+      last_event_reached_ = true;
+      cursor.segments = segments_.size();
+      cursor.entries = entries_.size();
+      last_event_ = cursor;
+    }
     const int64_t next_event =
         event + 1 < log.size() ? log[event + 1].start_chunk : std::numeric_limits<int64_t>::max();
     const std::vector<double>& w = log[event].weights;
@@ -147,7 +185,8 @@ Plan Plan::Build(const std::vector<int64_t>& key_supply, const std::vector<Mixtu
     }
   }
   plan.num_chunks_ = chunk;
-  return plan;
+  plan.exhausted_at_ = cursor.exhausted_at;
+  plan.delivered_ = cursor.delivered;
 }
 
 }  // namespace mixtera::chunk

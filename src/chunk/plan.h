@@ -13,7 +13,11 @@
 //     what they have left), repeatedly; from the next chunk on, counts are recomputed over
 //     the keys left. Only the very last chunk may be partial.
 //   - A mixture change (schedule entry, dynamic update) takes effect at its chunk.
-// Thread safety: immutable after Build.
+// Extend adds a later mixture change without planning the earlier chunks again: the plan
+// keeps the planner's state where its last change took effect and resumes from there, so a
+// change costs the segments since the previous change, not the job's history. Extend(e) on
+// Build(log) gives the same plan as Build(log + e).
+// Thread safety: const methods may be called concurrently; Extend needs exclusive access.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +68,10 @@ class Plan {
   static Plan Build(const std::vector<int64_t>& key_supply, const std::vector<MixtureEvent>& log,
                     int64_t chunk_size, bool strict, const PlanUnits& units = {});
 
+  // Adds `event` to the end of the plan's log and replans from its start_chunk on.
+  // REQUIRES: event.start_chunk > the log's last start_chunk; one weight per key.
+  void Extend(const MixtureEvent& event);
+
   // Chunks in the job: chunk indices [0, num_chunks()).
   int64_t num_chunks() const { return num_chunks_; }
   // The segment holding chunk k (k < num_chunks()).
@@ -80,6 +88,25 @@ class Plan {
   const std::string& end_reason() const { return end_reason_; }
 
  private:
+  // The planner's state at a chunk boundary.
+  struct Cursor {
+    int64_t chunk = 0;
+    size_t event = 0;
+    std::vector<int64_t> pos;  // per key: its stream position
+    std::vector<int64_t> exhausted_at, delivered;
+    size_t segments = 0, entries = 0;  // segments_ / entries_ sizes at this point
+  };
+  // Plans from `cursor` on with log_ until the data or the log run out; remembers the cursor
+  // where the last event took effect.
+  void Run(Cursor cursor);
+
+  std::vector<int64_t> key_supply_;
+  std::vector<MixtureEvent> log_;
+  int64_t chunk_size_ = 0;
+  bool strict_ = true;
+  PlanUnits units_;
+  bool last_event_reached_ = false;  // the last run got to log_.back()'s start chunk
+  Cursor last_event_;                // the planner's state there
   std::vector<PlanSegment> segments_;
   std::vector<PlanEntry> entries_;
   std::vector<int64_t> exhausted_at_, delivered_;
