@@ -1,13 +1,16 @@
 // End-to-end jobs through the Engine on small hand-built corpora: golden chunk sequences
 // (including the original Mixtera's documented best-effort scenario), key matching across
 // datasets, materialized jobs reopened without the store, and query errors.
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "base/strings.h"
 #include "chunk/job.h"
 #include "client/chunk_reader.h"
+#include "client/sample_stream.h"
 #include "engine/engine.h"
 #include "ingest/spec_parser.h"
 #include "mixture/mixture_parser.h"
@@ -375,6 +378,30 @@ TEST_F(QueryJobsTest, EstimatedTokensFromCorruptOffsetsAreAnError) {
   WriteFile(offsets, bytes);
   EXPECT_STATUS(chunk::Job::Open(dir_.Join("mx/jobs/tokens")).status(), StatusCode::kCorruption,
                 offsets);
+}
+
+TEST_F(QueryJobsTest, AStreamWaitingForAnUndecidedChunkIsDestroyedPromptly) {
+  // The job decides no chunk (horizon 0): the stream's prefetch thread waits for chunk 0
+  // without polling, and destroying the stream cancels that wait instead of hanging.
+  WriteFile(dir_.Join("code.jsonl"), LanguageFile());
+  Register(kLanguageSpec);
+  auto planned = Plan("", "{type: inferring, chunk_size: 10, strict: false}");
+  ASSERT_NE(planned, nullptr);
+  std::shared_ptr<chunk::Job> job = std::move(planned);
+  job->SetHorizon(0);
+  client::StreamOptions options;
+  options.prefetch_chunks = 2;
+  ASSERT_OK_AND_ASSIGN(auto stream, client::SampleStream::Open(job, options, nullptr));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto t0 = std::chrono::steady_clock::now();
+  stream.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  // Once decided, a new stream reads the chunks.
+  job->SetHorizon(-1);
+  ASSERT_OK_AND_ASSIGN(auto reading, client::SampleStream::Open(job, options, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto chunk0, reading->Next());
+  ASSERT_NE(chunk0, nullptr);
+  EXPECT_EQ(chunk0->texts.size(), 10u);
 }
 
 TEST_F(QueryJobsTest, ErrorsNameThePlace) {

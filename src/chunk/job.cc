@@ -294,6 +294,42 @@ std::vector<int64_t> Job::InitialCounts() const {
 }
 
 Result<ChunkReply> Job::GetChunk(int64_t k) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return GetChunkLocked(k);
+}
+
+Result<ChunkReply> Job::WaitForChunk(int64_t k, std::chrono::steady_clock::time_point deadline,
+                                     const std::atomic<bool>* cancel) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  while (true) {
+    MIXTERA_ASSIGN_OR_RETURN(ChunkReply reply, GetChunkLocked(k));
+    if (reply.status != ChunkStatus::kNotYet) return reply;
+    if (cancel != nullptr && cancel->load()) {
+      return Status::Cancelled(StrCat("waiting for chunk ", k, " of job ", def_.job_id));
+    }
+    if (deadline == std::chrono::steady_clock::time_point::max()) {
+      state_changed_.wait(lock);
+    } else if (state_changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return Status::Unavailable(StrCat("chunk ", k, " of job ", def_.job_id,
+                                        " was not decided before the deadline"));
+    }
+  }
+}
+
+void Job::WakeWaiters() const {
+  { std::unique_lock<std::shared_mutex> lock(state_mu_); }  // no waiter misses the flag
+  state_changed_.notify_all();
+}
+
+void Job::SetHorizon(int64_t horizon) {
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    def_.horizon = horizon;
+  }
+  state_changed_.notify_all();
+}
+
+Result<ChunkReply> Job::GetChunkLocked(int64_t k) const {
   if (k < 0) return Status::InvalidArgument(StrCat("chunk index ", k, " is negative"));
   ChunkReply reply;
   if (def_.horizon >= 0 && k >= def_.horizon && k < plan_.num_chunks()) {
@@ -382,9 +418,13 @@ Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
     sum += w;
   }
   if (sum <= 0) return Status::InvalidArgument("at least one weight must be > 0");
-  def_.mixture_log.push_back({at_chunk, std::move(weights)});
-  // Replans from the previous change on only (Plan::Extend), not from chunk 0.
-  plan_.Extend(def_.mixture_log.back());
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    def_.mixture_log.push_back({at_chunk, std::move(weights)});
+    // Replans from the previous change on only (Plan::Extend), not from chunk 0.
+    plan_.Extend(def_.mixture_log.back());
+  }
+  state_changed_.notify_all();
   return Status::OK();
 }
 
@@ -687,12 +727,16 @@ Status Job::RestoreState(std::string_view text) {
           StrCat("job state: mixture log entry ", i, " does not fit the job"));
     }
   }
-  def_.mixture_log = std::move(log);
-  def_.horizon = horizon;
-  if (!arbitrary()) {
-    plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict,
-                        Units());
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    def_.mixture_log = std::move(log);
+    def_.horizon = horizon;
+    if (!arbitrary()) {
+      plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size,
+                          def_.mixture.strict, Units());
+    }
   }
+  state_changed_.notify_all();
   return Status::OK();
 }
 

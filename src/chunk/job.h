@@ -7,12 +7,18 @@
 // Open() needs only these files, never the metadata store, so DataLoader workers and other
 // processes stream from a job without DuckDB. Format: docs/job_format.md.
 //
-// Thread safety: GetChunk is const and safe to call from several threads; UpdateMixture and
-// SetHorizon need exclusive access.
+// Thread safety: GetChunk and WaitForChunk may be called from several threads, also while
+// UpdateMixture, SetHorizon or RestoreState run (they take the job's state lock and wake the
+// waiters). The references definition() and plan() return are stable only while no such
+// change runs.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -189,11 +195,21 @@ class Job {
   // plan). Idempotent. Errors: InvalidArgument for k < 0.
   Result<ChunkReply> GetChunk(int64_t k) const;
 
+  // GetChunk(k), but while chunk k is not decided yet (kNotYet) waits — without polling —
+  // until a change decides it (SetHorizon, UpdateMixture, RestoreState in this process),
+  // `deadline` passes, or `*cancel` becomes true (the canceller then calls WakeWaiters()).
+  // Returns kChunk or kEnd. Errors: those of GetChunk; Cancelled; Unavailable when the
+  // deadline passes first (naming the chunk).
+  Result<ChunkReply> WaitForChunk(int64_t k, std::chrono::steady_clock::time_point deadline,
+                                  const std::atomic<bool>* cancel) const;
+  // Wakes every WaitForChunk to check its cancel flag.
+  void WakeWaiters() const;
+
   // Appends a mixture change taking effect at chunk `at_chunk` (>= every earlier change)
   // and re-plans from the previous change on (Plan::Extend: the cost does not grow with the
   // number of earlier changes); chunks before it are unchanged. `weights`: one per key.
   Status UpdateMixture(int64_t at_chunk, std::vector<double> weights);
-  void SetHorizon(int64_t horizon) { def_.horizon = horizon; }
+  void SetHorizon(int64_t horizon);
   void AddWarning(std::string warning) { def_.warnings.push_back(std::move(warning)); }
 
   // The job's mutable state — the mixture log and the horizon — as JSON; RestoreState puts
@@ -222,6 +238,8 @@ class Job {
   // Errors: those of the key's token counter (a corrupt offsets file).
   Status ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* part,
                        std::vector<index::SampleRange>* storage) const;
+  // GetChunk with the state lock held (shared).
+  Result<ChunkReply> GetChunkLocked(int64_t k) const;
 
   JobDefinition def_;
   std::unique_ptr<index::ChunkerIndex> index_;
@@ -231,6 +249,10 @@ class Job {
   // unit: tokens only, per job key.
   std::vector<std::shared_ptr<const RangeTokenCounter>> token_counters_;
   std::vector<KeyTokenIndex> token_index_;
+  // Guards the mutable state (def_.mixture_log, def_.horizon, plan_) between GetChunk
+  // (shared) and the changes (exclusive); waiters sleep on state_changed_.
+  mutable std::shared_mutex state_mu_;
+  mutable std::condition_variable_any state_changed_;
 };
 
 // Checks a job id: 1-128 characters of [A-Za-z0-9._-], not starting with '.'.

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "formats/token_counts_file.h"
 #include "testing/test_util.h"
@@ -482,6 +485,81 @@ TEST(Job, ExactTokensRandomAccessAndSaveOpenRoundTrip) {
   g.def.files[1].num_records = 2400;
   EXPECT_STATUS(Job::Create(g.def, std::move(g.index)).status(), StatusCode::kCorruption,
                 "1.tokens");
+}
+
+TEST(Job, WaitForChunkWakesOnTheDecisionTheDeadlineOrCancellation) {
+  using std::chrono::milliseconds;
+  using Clock = std::chrono::steady_clock;
+  Fixture f = MakeFixture(6, 2, 3, 100);
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  job->SetHorizon(2);
+  const auto far = Clock::time_point::max();
+  ASSERT_OK_AND_ASSIGN(ChunkReply decided, job->WaitForChunk(1, far, nullptr));
+  EXPECT_EQ(decided.status, ChunkStatus::kChunk);
+  // The deadline.
+  const auto t0 = Clock::now();
+  EXPECT_STATUS(job->WaitForChunk(2, t0 + milliseconds(50), nullptr).status(),
+                StatusCode::kUnavailable, "chunk 2 of job job was not decided");
+  EXPECT_GE(Clock::now() - t0, milliseconds(50));
+  // Cancellation: the flag, then a wake-up.
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    cancel = true;
+    job->WakeWaiters();
+  });
+  EXPECT_STATUS(job->WaitForChunk(2, far, &cancel).status(), StatusCode::kCancelled, "chunk 2");
+  canceller.join();
+  // A decision: a mixture change at chunk 2, then the horizon lifted, wakes the waiter, which
+  // gets the new mixture.
+  std::thread decider([&] {
+    std::this_thread::sleep_for(milliseconds(30));
+    ASSERT_OK(job->UpdateMixture(2, {0, 1}));
+    job->SetHorizon(-1);
+  });
+  ASSERT_OK_AND_ASSIGN(ChunkReply woken, job->WaitForChunk(2, far, nullptr));
+  decider.join();
+  EXPECT_EQ(woken.status, ChunkStatus::kChunk);
+  EXPECT_EQ(woken.chunk.mixture_id, 1);
+  // Past the plan's end: kEnd at once.
+  ASSERT_OK_AND_ASSIGN(ChunkReply end, job->WaitForChunk(1'000'000, far, nullptr));
+  EXPECT_EQ(end.status, ChunkStatus::kEnd);
+}
+
+TEST(Job, ChunksAreReadWhileTheMixtureChanges) {
+  // Readers of decided chunks run while another thread appends 500 mixture changes; every
+  // chunk a reader sees before the change point is the one of the unchanged job.
+  Fixture f = MakeFixture(6, 2, 3, 7000);  // 21,000 samples: over 500 chunks of 37
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  ASSERT_OK_AND_ASSIGN(ChunkReply first, job->GetChunk(0));
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!done) {
+        auto reply = job->GetChunk(0);
+        if (!reply.ok() || !SameChunk(reply->chunk, first.chunk)) {
+          ADD_FAILURE() << "chunk 0 changed under a mixture change after it";
+          return;
+        }
+        ++reads;
+      }
+    });
+  }
+  while (reads.load() == 0) std::this_thread::yield();
+  for (int64_t c = 1; c <= 500; ++c) {
+    Status st = job->UpdateMixture(c, {1.0 + c % 3, 1.0});
+    if (!st.ok()) {
+      ADD_FAILURE() << st.ToString();
+      break;
+    }
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_GT(reads.load(), 0);
+  ASSERT_OK_AND_ASSIGN(ChunkReply last, job->GetChunk(500));
+  EXPECT_EQ(last.chunk.mixture_id, 500);
 }
 
 }  // namespace

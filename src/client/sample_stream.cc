@@ -120,6 +120,8 @@ SampleStream::~SampleStream() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
+  cancel_ = true;
+  job_->WakeWaiters();
   cv_.notify_all();
   if (producer_.joinable()) producer_.join();
 }
@@ -134,13 +136,11 @@ Result<std::optional<SampleStream::ReadChunk>> SampleStream::Read(int64_t t) con
   const chunk::Topology& topo = job_->definition().topology;
   const int64_t k =
       chunk::ConsumerChunk(topo.dp_groups, options_.dp_group, topo.num_workers, options_.worker, t);
-  chunk::ChunkReply reply;
-  while (true) {
-    MIXTERA_ASSIGN_OR_RETURN(reply, job_->GetChunk(k));
-    if (reply.status != chunk::ChunkStatus::kNotYet) break;
-    // A dynamic mixture has not decided this chunk yet: ask again shortly.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // A chunk a dynamic mixture has not decided yet is waited for (no polling); the stream's
+  // destructor cancels the wait.
+  MIXTERA_ASSIGN_OR_RETURN(
+      chunk::ChunkReply reply,
+      job_->WaitForChunk(k, std::chrono::steady_clock::time_point::max(), &cancel_));
   if (reply.status == chunk::ChunkStatus::kEnd) return std::optional<ReadChunk>();
   const bool records = options_.mode == StreamMode::kDict;
   MIXTERA_ASSIGN_OR_RETURN(

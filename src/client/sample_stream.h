@@ -15,6 +15,7 @@
 // Thread safety: Next() must be called from one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -144,6 +145,8 @@ class SampleStream {
   std::deque<Result<std::unique_ptr<LoadedChunk>>> ready_;
   bool finished_ = false;  // the producer pushed the end or an error
   bool stop_ = false;
+  // Set by the destructor: cancels a wait for an undecided chunk (Job::WaitForChunk).
+  std::atomic<bool> cancel_{false};
   std::thread producer_;
   std::optional<Status> failed_;
 };
