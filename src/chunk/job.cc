@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 
 #include "base/macros.h"
 #include "base/strings.h"
+#include "chunk/job_state.h"
 #include "mixture/mixture_parser.h"
 
 namespace mixtera::chunk {
@@ -401,23 +403,31 @@ Result<ChunkReply> Job::GetChunkLocked(int64_t k) const {
   return reply;
 }
 
-Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
+Status Job::CheckMixtureUpdate(int64_t at_chunk, const std::vector<double>& weights) const {
   if (arbitrary())
     return Status::FailedPrecondition("an arbitrary mixture has no weights to change");
   if (weights.size() != def_.keys.size()) {
     return Status::InvalidArgument(
         StrCat("expected ", def_.keys.size(), " weights, got ", weights.size()));
   }
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
   if (at_chunk <= def_.mixture_log.back().start_chunk) {
     return Status::InvalidArgument(StrCat("a mixture change must come after chunk ",
                                           def_.mixture_log.back().start_chunk, ", got ", at_chunk));
   }
   double sum = 0;
   for (double w : weights) {
-    if (!(w >= 0)) return Status::InvalidArgument("weights must be >= 0");
+    if (!(w >= 0) || !std::isfinite(w)) {
+      return Status::InvalidArgument("weights must be finite and >= 0");
+    }
     sum += w;
   }
   if (sum <= 0) return Status::InvalidArgument("at least one weight must be > 0");
+  return Status::OK();
+}
+
+Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
+  MIXTERA_RETURN_IF_ERROR(CheckMixtureUpdate(at_chunk, weights));
   {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     def_.mixture_log.push_back({at_chunk, std::move(weights)});
@@ -661,6 +671,7 @@ Result<std::unique_ptr<Job>> Job::Open(const std::string& job_dir) {
   MIXTERA_ASSIGN_OR_RETURN(auto index, index::ChunkerIndex::Load(job_dir + "/index.bin"));
   auto job = Job::Create(std::move(def), std::move(index));
   if (!job.ok()) return Status::Corruption(StrCat(path, ": ", job.status().message()));
+  MIXTERA_RETURN_IF_ERROR(ReplayJobState(job_dir, job->get()));
   return job;
 }
 

@@ -4,6 +4,7 @@
 // A job lives in its own folder (<mixtera dir>/jobs/<job id>/):
 //   job.json    the definition: query, mixture, files, components, keys, mixture log
 //   index.bin   the ChunkerIndex (mmap-able; index/chunker_index.h)
+//   state.log   changes since (mixture changes, horizon): chunk/job_state.h; Open replays it
 // Open() needs only these files, never the metadata store, so DataLoader workers and other
 // processes stream from a job without DuckDB. Format: docs/job_format.md.
 //
@@ -209,7 +210,15 @@ class Job {
   // and re-plans from the previous change on (Plan::Extend: the cost does not grow with the
   // number of earlier changes); chunks before it are unchanged. `weights`: one per key.
   Status UpdateMixture(int64_t at_chunk, std::vector<double> weights);
+  // The checks of UpdateMixture without the change. Errors: FailedPrecondition (arbitrary
+  // mixture), InvalidArgument (wrong number of weights, a chunk not after the last change,
+  // negative or all-zero weights).
+  Status CheckMixtureUpdate(int64_t at_chunk, const std::vector<double>& weights) const;
   void SetHorizon(int64_t horizon);
+  // Records of the job's state log (chunk/job_state.h) applied to this object: Open replays
+  // the log, and a JobStateWriter counts what it adds.
+  int64_t applied_state_records() const { return applied_state_records_; }
+  void set_applied_state_records(int64_t n) { applied_state_records_ = n; }
   void AddWarning(std::string warning) { def_.warnings.push_back(std::move(warning)); }
 
   // The job's mutable state — the mixture log and the horizon — as JSON; RestoreState puts
@@ -251,6 +260,7 @@ class Job {
   std::vector<KeyTokenIndex> token_index_;
   // Guards the mutable state (def_.mixture_log, def_.horizon, plan_) between GetChunk
   // (shared) and the changes (exclusive); waiters sleep on state_changed_.
+  int64_t applied_state_records_ = 0;
   mutable std::shared_mutex state_mu_;
   mutable std::condition_variable_any state_changed_;
 };
