@@ -9,8 +9,9 @@ What is measured, in one process, one contender after the other:
               fit_threads=1, ours with the default fit_threads=0 (one thread per core) and the
               reference (python/tests_mixing/ado_reference.py: ReferenceAdo, num_workers=1, one
               process: 384-start finite-difference L-BFGS-B per domain, as the original).
-              Ratio reference / ours, target >= 50x. Trace generation and result copies are
-              not timed; the reference's time includes two tiny wrappers that record its fit data.
+              Ratio reference / ours, target >= 50x; also per refit call and in process CPU
+              time. Trace generation and result copies are not timed; the reference's time
+              includes two tiny wrappers that record its fit data.
   * refit     one refit of all domains on 1 and on 2 threads: a fresh AdoDynamicMixing is fed
               the first start_step - 1 steps, then the start_step-th call (the first refit) is
               timed; median of --repeat runs.
@@ -19,7 +20,8 @@ What is measured, in one process, one contender after the other:
               max |ours - reference| per refit interval and overall, and for every refit and
               domain our fitted [log_beta, log_eps, alpha] evaluated with the reference's
               scaling_law_objective on the reference's own prepared (x, y) against the
-              reference's best objective (worst relative excess).
+              reference's best objective (worst relative excess). Attribution: the reference
+              rerun with every refit replaced by our fitted laws (seconds) vs ours.
 
 Trace (does not depend on the returned mixtures, so it is the same for every contender): per
 step each domain gets a token count around 4096*8/K (seeded Dirichlet share x U(0.7, 1.3), 2 %
@@ -89,20 +91,33 @@ def refit_steps(cfg: dict) -> list[int]:
     return list(range(cfg["start_step"], cfg["steps"] + 1, cfg["scaling_law_update_interval"]))
 
 
-def run_ours(trace: dict, cfg: dict, fit_threads: int) -> dict:
-    alg = AdoDynamicMixing(**ado_kwargs(cfg), fit_threads=fit_threads)
-    alg.initial_mixture = trace["prior"]
-    refits, steps = set(refit_steps(cfg)), cfg["steps"]
-    times, results, params, cpu = np.zeros(steps), [], {}, 0.0
+def feed(alg, trace: dict, steps: int, after_call=None) -> dict:
+    """Feeds the trace's first `steps` steps to `alg`, timing each process_losses call (wall and
+    process CPU); `after_call(t)` runs after call t (0-based), outside the timing."""
+    times, results, cpu = np.zeros(steps), [], 0.0
     losses, counts, ids = trace["losses"], trace["counts"], trace["ids"]
     for t in range(steps):
         t0, c0 = time.perf_counter(), time.process_time()
         out = alg.process_losses(losses[t], counts[t], int(ids[t]))
         times[t], cpu = time.perf_counter() - t0, cpu + time.process_time() - c0
         results.append(None if out is None else np.array(out, dtype=np.float64))
+        if after_call is not None:
+            after_call(t)
+    return {"times": times, "results": results, "cpu": cpu}
+
+
+def run_ours(trace: dict, cfg: dict, fit_threads: int) -> dict:
+    alg = AdoDynamicMixing(**ado_kwargs(cfg), fit_threads=fit_threads)
+    alg.initial_mixture = trace["prior"]
+    refits, params = set(refit_steps(cfg)), {}
+
+    def keep_params(t):
         if t + 1 in refits:
             params[t + 1] = np.array(alg.scaling_law_params, dtype=np.float64)
-    return {"times": times, "results": results, "params": params, "cpu": cpu}
+
+    out = feed(alg, trace, cfg["steps"], keep_params)
+    out["params"] = params
+    return out
 
 
 def run_reference(trace: dict, cfg: dict) -> dict:
@@ -135,16 +150,11 @@ def run_reference(trace: dict, cfg: dict) -> dict:
 
     ref._fit_domain_task, ref.fit_scaling_law, alg.fit_scaling_laws = task, fit, refit_with_progress
     try:
-        steps, times, results, cpu = cfg["steps"], np.zeros(cfg["steps"]), [], 0.0
-        losses, counts, ids = trace["losses"], trace["counts"], trace["ids"]
-        for t in range(steps):
-            t0, c0 = time.perf_counter(), time.process_time()
-            out = alg.process_losses(losses[t], counts[t], int(ids[t]))
-            times[t], cpu = time.perf_counter() - t0, cpu + time.process_time() - c0
-            results.append(None if out is None else np.array(out, dtype=np.float64))
+        out = feed(alg, trace, cfg["steps"])
     finally:
         ref._fit_domain_task, ref.fit_scaling_law = orig_task, orig_fit
-    return {"times": times, "results": results, "fits": fits, "params": params, "cpu": cpu}
+    out.update(fits=fits, params=params)
+    return out
 
 
 def run_reference_with_laws(trace: dict, cfg: dict, laws: dict) -> list:

@@ -116,6 +116,8 @@ void AdoDynamicMixing::UpdateState(std::span<const float> losses,
   } else {
     increment.assign(counts.begin(), counts.end());
   }
+  step_count_totals_.resize(n, 0);
+  for (size_t k = 0; k < n; ++k) step_count_totals_[k] += increment[k];
   step_counts_.push_back(std::move(increment));
 }
 
@@ -216,8 +218,10 @@ std::vector<double> AdoDynamicMixing::LossDerivative() const {
   const size_t keys = counts_.size();
   std::vector<double> n(keys, 0.0);
   if (options_.use_same_step_size) {
-    for (const auto& row : step_counts_) {
-      for (size_t k = 0; k < keys; ++k) n[k] += static_cast<double>(row[k]);
+    // The sum of the key's count increments over all steps (kept as the steps come, exact
+    // in int64 as the original's sum over its history).
+    for (size_t k = 0; k < keys && k < step_count_totals_.size(); ++k) {
+      n[k] = static_cast<double>(step_count_totals_[k]);
     }
   } else {
     for (size_t k = 0; k < keys; ++k) n[k] = static_cast<double>(counts_[k]);

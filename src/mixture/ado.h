@@ -108,6 +108,7 @@ class AdoDynamicMixing final : public DynamicMixingAlgorithm {
   // increment.
   std::vector<std::vector<float>> step_losses_;
   std::vector<std::vector<int64_t>> step_counts_;
+  std::vector<int64_t> step_count_totals_;  // per key id: the sum of its step_counts_ column
   // The debug log (keep_log): JSON texts, joined by LogJson.
   std::vector<std::string> log_entries_;
   std::vector<std::string> log_scaling_laws_;
