@@ -30,7 +30,7 @@ of (step, domain) pairs after the first step get 0 tokens) and a float32 loss su
 log eps_k ~ U(0.55, 1.2), log beta_k ~ U(0, 2.5), alpha_k ~ U(0.1, 0.6); mixture id = step // 50.
 Full run: 22 domains, 6,000 steps, start_step 1000, ignore_initial_steps 500, refit every 1000
 steps (6 refits), subsampling 10, count_normalizer 1024, vanilla, savgol, same step size.
---quick: 4 domains, 400 steps, start_step 150, ignore 20, refit every 100, subsampling 5.
+--quick: 3 domains, 300 steps, start_step 150, ignore 20, refit every 100, subsampling 5.
 Timings are printed, never asserted.
 """
 
@@ -54,7 +54,7 @@ from mixtera import AdoDynamicMixing  # noqa: E402  (PYTHONPATH=build/python)
 
 FULL = {"domains": 22, "steps": 6000, "start_step": 1000, "ignore_initial_steps": 500,
         "scaling_law_update_interval": 1000, "subsampling_interval": 10}
-QUICK = {"domains": 4, "steps": 400, "start_step": 150, "ignore_initial_steps": 20,
+QUICK = {"domains": 3, "steps": 300, "start_step": 150, "ignore_initial_steps": 20,
          "scaling_law_update_interval": 100, "subsampling_interval": 5}
 COUNT_NORMALIZER = 1024
 TOKENS_PER_STEP = 4096 * 8
@@ -219,7 +219,7 @@ def fit_quality(ours_params: dict, fits: dict) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="smoke test: 4 domains, 400 steps")
+    ap.add_argument("--quick", action="store_true", help="smoke test: 3 domains, 300 steps")
     ap.add_argument("--json", metavar="FILE", help="write the numbers here")
     ap.add_argument("--seed", type=int, default=20240611)
     ap.add_argument("--repeat", type=int, default=3, help="runs of the single-refit timing (median)")
