@@ -275,9 +275,10 @@ class MixtureSchedule(Mixture):
 
 
 class DynamicMixture(Mixture):
-    """Starts from ``initial_mixture`` (static weights); an algorithm changes the weights from
-    training feedback (the algorithms arrive later; until then it behaves like its initial
-    mixture)."""
+    """Starts from ``initial_mixture`` (static weights); ``mixing_alg`` (a
+    ``mixtera.DynamicMixingAlgorithm``: ``AdoDynamicMixing``, ``SimpleAveragingAlgorithm`` or a
+    subclass) is to change the weights from training feedback. Jobs do not apply feedback yet
+    (live jobs, docs/dynamic_mixing.md): until then a job runs with the initial mixture."""
 
     type = "dynamic"
 
