@@ -18,7 +18,7 @@
 # What it does: installs mmdebstrap on the host (apt), builds a minimal bookworm system with
 # the host's own apt sources, copies the host's CA bundle and npm configuration into it (the
 # registries are reached exactly as from the host), installs the extra packages, clones the
-# committed HEAD of this repository to /work/main inside it (so ccache paths match), and runs
+# committed HEAD of this repository to the same path inside it (so ccache paths match), and runs
 # `make test` there as root, as CI does. Needs root, the network to the package registries,
 # ~8 GB of disk and 30-60 minutes on 2 cores. Not part of CI. Exit status: make test's.
 set -euo pipefail
@@ -48,6 +48,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
+CCACHE_HOST="${CCACHE_DIR:-$HOME/.cache/ccache}"  # shared with the chroot (compiler output only)
 SOURCES=/etc/apt/sources.list.d/debian.sources
 [ -f "$SOURCES" ] || SOURCES=/etc/apt/sources.list
 
@@ -69,7 +70,7 @@ mmdebstrap --variant=apt --include=ca-certificates,git,make,sudo,procps bookworm
 
 # The registries are reached as from the host: its CA bundle and npm configuration.
 cp /etc/ssl/certs/ca-certificates.crt "$ROOT_DIR/etc/ssl/certs/ca-certificates.crt"
-for f in /etc/npmrc /root/.npmrc /usr/etc/npmrc; do
+for f in /etc/npmrc "$HOME/.npmrc" /usr/etc/npmrc; do
   if [ -f "$f" ]; then mkdir -p "$ROOT_DIR$(dirname "$f")"; cp "$f" "$ROOT_DIR$f"; fi
 done
 for f in /etc/apt/apt.conf.d/*; do
@@ -87,21 +88,21 @@ bind /dev "$ROOT_DIR/dev"
 bind /dev/pts "$ROOT_DIR/dev/pts"
 mkdir -p "$ROOT_DIR/dev/shm"
 if [ "$USE_CCACHE" = 1 ]; then
-  mkdir -p /root/.cache/ccache
-  bind /root/.cache/ccache "$ROOT_DIR/root/.cache/ccache"
+  mkdir -p "$CCACHE_HOST"
+  bind "$CCACHE_HOST" "$ROOT_DIR$CCACHE_HOST"
 fi
 
 echo "check_hermetic: extra packages: $EXTRA_PACKAGES" >&2
 chroot "$ROOT_DIR" /usr/bin/env DEBIAN_FRONTEND=noninteractive bash -c \
   "apt-get update && apt-get install -y --no-install-recommends $EXTRA_PACKAGES"
 
-mkdir -p "$ROOT_DIR/work"
-git clone -q "$REPO" "$ROOT_DIR/work/main"
+mkdir -p "$(dirname "$ROOT_DIR$REPO")"
+git clone -q "$REPO" "$ROOT_DIR$REPO"
 echo "check_hermetic: make test at $(git -C "$REPO" rev-parse --short HEAD)" >&2
 set +e
-chroot "$ROOT_DIR" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 CI=true CCACHE_COMPILERCHECK=content \
-  bash -c "cd /work/main && make test WERROR=ON"
+chroot "$ROOT_DIR" /usr/bin/env -i HOME="$HOME" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  LANG=C.UTF-8 CI=true CCACHE_COMPILERCHECK=content CCACHE_DIR="$CCACHE_HOST" \
+  bash -c "cd '$REPO' && make test WERROR=ON"
 status=$?
 set -e
 echo "check_hermetic: make test exited with $status (extra packages: $EXTRA_PACKAGES)" >&2

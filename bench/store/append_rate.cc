@@ -107,8 +107,8 @@ mixtera::Result<double> RunStore(const std::string& path, const DatasetSpec& spe
   if (first != 0) return Status::Internal("file ids do not start at 0");
   if (stream) {
     size_t next = 0;
-    MIXTERA_RETURN_IF_ERROR(writer->AppendSampleStream(
-        [&]() -> mixtera::Result<const SampleBatch*> {
+    MIXTERA_RETURN_IF_ERROR(
+        writer->AppendSampleStream([&]() -> mixtera::Result<const SampleBatch*> {
           return next < batches.size() ? &batches[next++] : nullptr;
         }));
   } else {
@@ -129,7 +129,8 @@ mixtera::Result<double> RunStore(const std::string& path, const DatasetSpec& spe
 mixtera::Result<double> RunDuckDb(const std::string& path, int64_t n) {
   duckdb_database db = nullptr;
   duckdb_connection conn = nullptr;
-  if (duckdb_open(path.c_str(), &db) != DuckDBSuccess) return Status::IOError("cannot open " + path);
+  if (duckdb_open(path.c_str(), &db) != DuckDBSuccess)
+    return Status::IOError("cannot open " + path);
   if (duckdb_connect(db, &conn) != DuckDBSuccess) return Status::IOError("cannot connect");
   auto sql = [&](const char* q) {
     duckdb_result r;

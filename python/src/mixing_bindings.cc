@@ -33,9 +33,9 @@ class PyAlgorithm {
   explicit PyAlgorithm(std::unique_ptr<DynamicMixingAlgorithm> alg) : alg_(std::move(alg)) {}
 
   // Returns the new mixture (float64 array over key ids) or None.
-  py::object ProcessLosses(
-      py::array_t<float, py::array::c_style | py::array::forcecast> losses,
-      py::array_t<int64_t, py::array::c_style | py::array::forcecast> counts, int64_t mixture_id) {
+  py::object ProcessLosses(py::array_t<float, py::array::c_style | py::array::forcecast> losses,
+                           py::array_t<int64_t, py::array::c_style | py::array::forcecast> counts,
+                           int64_t mixture_id) {
     if (losses.ndim() != 1 || counts.ndim() != 1) {
       ThrowStatus(Status::InvalidArgument("feedback: losses and counts must be 1-d arrays"));
     }
@@ -104,9 +104,8 @@ void BindMixingAlgorithms(py::module_& m) {
       .def_property_readonly("counts", &PyAlgorithm::counts)
       .def_property_readonly("last_received_mixture", &PyAlgorithm::last_received_mixture)
       .def("reset_state", &PyAlgorithm::ResetState);
-  m.def("simple_averaging_algorithm", [] {
-    return std::make_unique<PyAlgorithm>(std::make_unique<mixture::SimpleAveraging>());
-  });
+  m.def("simple_averaging_algorithm",
+        [] { return std::make_unique<PyAlgorithm>(std::make_unique<mixture::SimpleAveraging>()); });
   py::class_<PyAdo, PyAlgorithm>(m, "AdoAlgorithm")
       .def(py::init([](const std::string& variant, double gamma1, double gamma2, double s,
                        double delta_min, int64_t scaling_law_update_interval,
@@ -132,9 +131,9 @@ void BindMixingAlgorithms(py::module_& m) {
            }),
            py::arg("variant"), py::arg("gamma1"), py::arg("gamma2"), py::arg("s"),
            py::arg("delta_min"), py::arg("scaling_law_update_interval"),
-           py::arg("subsampling_interval"), py::arg("ignore_initial_steps"),
-           py::arg("start_step"), py::arg("savgol"), py::arg("use_same_step_size"),
-           py::arg("count_normalizer"), py::arg("fit_threads"), py::arg("keep_log"))
+           py::arg("subsampling_interval"), py::arg("ignore_initial_steps"), py::arg("start_step"),
+           py::arg("savgol"), py::arg("use_same_step_size"), py::arg("count_normalizer"),
+           py::arg("fit_threads"), py::arg("keep_log"))
       .def_property_readonly("scaling_law_params", &PyAdo::scaling_law_params)
       .def_property_readonly("total_steps", [](const PyAdo& a) { return a.ado().total_steps(); })
       .def_property_readonly("mu_k", [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().mu()); })
@@ -142,9 +141,9 @@ void BindMixingAlgorithms(py::module_& m) {
       .def_property_readonly("pi_t", [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().pi()); })
       .def_property_readonly("pi_bar_t_minus_1",
                              [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().pi_bar()); })
-      .def_property_readonly("rho_t", [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().rho()); })
-      .def_property_readonly("fit_failures",
-                             [](const PyAdo& a) { return a.ado().fit_failures(); })
+      .def_property_readonly("rho_t",
+                             [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().rho()); })
+      .def_property_readonly("fit_failures", [](const PyAdo& a) { return a.ado().fit_failures(); })
       .def_property_readonly("log_due", [](const PyAdo& a) { return a.ado().log_due(); })
       .def("log_json", [](const PyAdo& a) { return a.ado().LogJson(); });
 }

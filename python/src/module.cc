@@ -13,12 +13,12 @@
 #include "base/strings.h"
 #include "engine/engine.h"
 #include "ingest/spec_parser.h"
+#include "mixing_bindings.h"
 #include "mixture/mixture_parser.h"
 #include "parser_bridge.h"
 #include "query/predicate_json.h"
 #include "query/where_parser.h"
 #include "status_bridge.h"
-#include "mixing_bindings.h"
 #include "stream_bindings.h"
 #include "tokenizer_bindings.h"
 

@@ -312,8 +312,8 @@ Result<ChunkReply> Job::WaitForChunk(int64_t k, std::chrono::steady_clock::time_
     if (deadline == std::chrono::steady_clock::time_point::max()) {
       state_changed_.wait(lock);
     } else if (state_changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      return Status::Unavailable(StrCat("chunk ", k, " of job ", def_.job_id,
-                                        " was not decided before the deadline"));
+      return Status::Unavailable(
+          StrCat("chunk ", k, " of job ", def_.job_id, " was not decided before the deadline"));
     }
   }
 }
@@ -743,8 +743,8 @@ Status Job::RestoreState(std::string_view text) {
     def_.mixture_log = std::move(log);
     def_.horizon = horizon;
     if (!arbitrary()) {
-      plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size,
-                          def_.mixture.strict, Units());
+      plan_ = Plan::Build(supply_, def_.mixture_log, def_.mixture.chunk_size, def_.mixture.strict,
+                          Units());
     }
   }
   state_changed_.notify_all();

@@ -19,8 +19,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>

@@ -61,8 +61,7 @@ Status ReplayJobState(const std::string& job_dir, Job* job) {
   return ApplyNew(contents.records, path, job);
 }
 
-Result<std::unique_ptr<JobStateWriter>> JobStateWriter::Open(const std::string& job_dir,
-                                                             Job* job) {
+Result<std::unique_ptr<JobStateWriter>> JobStateWriter::Open(const std::string& job_dir, Job* job) {
   const std::string path = JobStateLogPath(job_dir);
   MIXTERA_ASSIGN_OR_RETURN(auto log, formats::RecordLogWriter::Open(path));
   MIXTERA_RETURN_IF_ERROR(ApplyNew(log->existing_records(), path, job));

@@ -50,7 +50,8 @@ TEST(JobState, ChangesAreDurableAndEveryProcessReplaysThem) {
     ASSERT_OK(writer->UpdateMixture(25, {3, 1}));
     ASSERT_OK(writer->SetHorizon(40));
     // A change the job refuses is not recorded.
-    EXPECT_STATUS(writer->UpdateMixture(20, {1, 1}), StatusCode::kInvalidArgument, "after chunk 25");
+    EXPECT_STATUS(writer->UpdateMixture(20, {1, 1}), StatusCode::kInvalidArgument,
+                  "after chunk 25");
     EXPECT_STATUS(writer->UpdateMixture(30, {1}), StatusCode::kInvalidArgument, "2 weights");
     EXPECT_EQ(writer->num_records(), 3);
   }

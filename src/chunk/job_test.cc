@@ -10,8 +10,8 @@
 #include <set>
 #include <thread>
 
-#include "formats/token_counts_file.h"
 #include "chunk/job_test_util.h"
+#include "formats/token_counts_file.h"
 #include "testing/test_util.h"
 
 namespace mixtera::chunk {
@@ -20,8 +20,8 @@ namespace {
 using testing_util::Drain;
 using testing_util::Fixture;
 using testing_util::MakeFixture;
-using testing_util::Sample;
 using testing_util::SameChunk;
+using testing_util::Sample;
 
 TEST(Job, BestEffortDeliversEverySampleExactlyOnceWithExactCounts) {
   for (int64_t shuffle : {0, 1, 5}) {
@@ -261,7 +261,6 @@ namespace {
 using testing_util::Fixture;
 using testing_util::MakeFixture;
 using testing_util::SameChunk;
-
 
 // Gives every sample of `f` a token count (0-60, some 0) in real token counts files and
 // makes the job exact in tokens. Returns counts[file][sample].
