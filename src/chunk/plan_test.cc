@@ -142,7 +142,8 @@ void ExpectSamePlan(const Plan& a, const Plan& b, const std::string& where) {
     ASSERT_EQ(x.num_chunks, y.num_chunks) << where << " segment " << i;
     ASSERT_EQ(x.mixture_id, y.mixture_id) << where << " segment " << i;
     ASSERT_EQ(x.partial, y.partial) << where << " segment " << i;
-    ASSERT_EQ(x.entry_end - x.entry_begin, y.entry_end - y.entry_begin) << where << " segment " << i;
+    ASSERT_EQ(x.entry_end - x.entry_begin, y.entry_end - y.entry_begin)
+        << where << " segment " << i;
     for (uint32_t e = 0; e < x.entry_end - x.entry_begin; ++e) {
       const PlanEntry &p = a.entries()[x.entry_begin + e], &q = b.entries()[y.entry_begin + e];
       ASSERT_TRUE(p.key == q.key && p.count == q.count && p.start == q.start)
@@ -172,8 +173,10 @@ TEST(Plan, ExtendingEqualsBuildingTheWholeLog) {
     for (int e = 0; e < 1 + static_cast<int>(rng() % 8); ++e) {
       MixtureEvent event;
       event.start_chunk = start;
-      for (size_t k = 0; k < keys; ++k) event.weights.push_back(rng() % 4 == 0 ? 0.0 : (rng() % 100) / 10.0);
-      if (std::accumulate(event.weights.begin(), event.weights.end(), 0.0) == 0) event.weights[0] = 1;
+      for (size_t k = 0; k < keys; ++k)
+        event.weights.push_back(rng() % 4 == 0 ? 0.0 : (rng() % 100) / 10.0);
+      if (std::accumulate(event.weights.begin(), event.weights.end(), 0.0) == 0)
+        event.weights[0] = 1;
       log.push_back(event);
       start += 1 + rng() % 12;
     }

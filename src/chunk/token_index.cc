@@ -11,8 +11,8 @@ namespace {
 
 // Tokens of stream positions [begin, end).
 Result<int64_t> SpanTokens(const KeyStream& stream, const index::ChunkerIndex& index,
-                   const RangeTokenCounter& counter, int64_t begin, int64_t end,
-                   std::vector<index::SampleRange>* scratch) {
+                           const RangeTokenCounter& counter, int64_t begin, int64_t end,
+                           std::vector<index::SampleRange>* scratch) {
   if (begin >= end) return 0;
   scratch->clear();
   stream.Extract(index, begin, end, scratch);
@@ -68,8 +68,9 @@ Result<int64_t> EstimatedTokenCounter::Tokens(const index::SampleRange& r) const
          floor_at(tokens_per_byte_ * static_cast<double>(begin_bytes));
 }
 
-Result<KeyTokenIndex> KeyTokenIndex::Build(const KeyStream& stream, const index::ChunkerIndex& index,
-                                   const RangeTokenCounter& counter) {
+Result<KeyTokenIndex> KeyTokenIndex::Build(const KeyStream& stream,
+                                           const index::ChunkerIndex& index,
+                                           const RangeTokenCounter& counter) {
   KeyTokenIndex out;
   out.epoch_size_ = stream.epoch_size();
   out.repeat_ = stream.repeat();
@@ -92,8 +93,9 @@ Result<KeyTokenIndex> KeyTokenIndex::Build(const KeyStream& stream, const index:
   return out;
 }
 
-Result<int64_t> KeyTokenIndex::TokensBefore(const KeyStream& stream, const index::ChunkerIndex& index,
-                                    const RangeTokenCounter& counter, int64_t p) const {
+Result<int64_t> KeyTokenIndex::TokensBefore(const KeyStream& stream,
+                                            const index::ChunkerIndex& index,
+                                            const RangeTokenCounter& counter, int64_t p) const {
   if (epoch_size_ == 0) return 0;
   const int64_t epoch = std::min(p / epoch_size_, repeat_ - 1);
   const int64_t o = p - epoch * epoch_size_;
@@ -107,8 +109,9 @@ Result<int64_t> KeyTokenIndex::TokensBefore(const KeyStream& stream, const index
   return epoch * epoch_tokens_ + cum[static_cast<size_t>(j)] + span;
 }
 
-Result<int64_t> KeyTokenIndex::PositionOfToken(const KeyStream& stream, const index::ChunkerIndex& index,
-                                       const RangeTokenCounter& counter, int64_t t) const {
+Result<int64_t> KeyTokenIndex::PositionOfToken(const KeyStream& stream,
+                                               const index::ChunkerIndex& index,
+                                               const RangeTokenCounter& counter, int64_t t) const {
   MIXTERA_CHECK(t >= 0 && t < total_tokens());
   const int64_t epoch = t / epoch_tokens_;
   const int64_t u = t - epoch * epoch_tokens_;
@@ -125,8 +128,8 @@ Result<int64_t> KeyTokenIndex::PositionOfToken(const KeyStream& stream, const in
   std::vector<index::SampleRange> scratch;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
-    MIXTERA_ASSIGN_OR_RETURN(
-        const int64_t span, SpanTokens(stream, index, counter, base + lo, base + mid + 1, &scratch));
+    MIXTERA_ASSIGN_OR_RETURN(const int64_t span, SpanTokens(stream, index, counter, base + lo,
+                                                            base + mid + 1, &scratch));
     if (before_lo + span > u) {
       hi = mid;
     } else {

@@ -97,7 +97,7 @@ class KeyTokenIndex {
   KeyTokenIndex() = default;
   // Sums the tokens of every block of the stream once. Errors: those of `counter`.
   static Result<KeyTokenIndex> Build(const KeyStream& stream, const index::ChunkerIndex& index,
-                             const RangeTokenCounter& counter);
+                                     const RangeTokenCounter& counter);
 
   // Tokens of one epoch, and of the whole stream.
   int64_t epoch_tokens() const { return epoch_tokens_; }
@@ -106,12 +106,12 @@ class KeyTokenIndex {
   // Tokens before stream position p (0 <= p <= stream.total_size()). Errors: those of
   // `counter`.
   Result<int64_t> TokensBefore(const KeyStream& stream, const index::ChunkerIndex& index,
-                       const RangeTokenCounter& counter, int64_t p) const;
+                               const RangeTokenCounter& counter, int64_t p) const;
   // The stream position of the sample holding token t (0 <= t < total_tokens()): the
   // smallest p with TokensBefore(p + 1) > t. Samples of 0 tokens never hold a token.
   // Errors: those of `counter`.
   Result<int64_t> PositionOfToken(const KeyStream& stream, const index::ChunkerIndex& index,
-                          const RangeTokenCounter& counter, int64_t t) const;
+                                  const RangeTokenCounter& counter, int64_t t) const;
 
  private:
   // The checkpoints of `epoch`: cumulative tokens at positions j * kCheckpointSamples.

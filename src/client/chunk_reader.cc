@@ -50,10 +50,9 @@ Result<std::vector<std::vector<std::string>>> ReadChunkTexts(const chunk::JobDef
                              .offsets_path = jf.offsets_path,
                              .size_bytes = jf.size_bytes,
                              .mtime_ns = jf.mtime_ns};
-    MIXTERA_ASSIGN_OR_RETURN(
-        std::vector<std::string> read,
-        records ? formats::ReadSampleRecords(file, ids, cache)
-                : formats::ReadSampleTexts(file, ids, cache));
+    MIXTERA_ASSIGN_OR_RETURN(std::vector<std::string> read,
+                             records ? formats::ReadSampleRecords(file, ids, cache)
+                                     : formats::ReadSampleTexts(file, ids, cache));
     // A sample wanted twice (a repeated key's epochs meeting in one chunk) is copied.
     size_t next = 0;
     for (size_t i = 0; i < wanted.size(); ++i) {

@@ -46,8 +46,8 @@ Result<RecordLogContents> ParseRecords(const std::string& data, const std::strin
     }
     const char* payload = header + kRecordHeaderBytes;
     if (Crc(payload, length) != DecodeFixed32(header + 4)) {
-      return Status::Corruption(StrCat(path, ": the record at offset ", pos, " (", length,
-                                       " bytes) fails its checksum"));
+      return Status::Corruption(
+          StrCat(path, ": the record at offset ", pos, " (", length, " bytes) fails its checksum"));
     }
     out.records.emplace_back(payload, length);
     pos += kRecordHeaderBytes + length;
@@ -109,7 +109,8 @@ Result<std::unique_ptr<RecordLogWriter>> RecordLogWriter::Open(const std::string
     }
     if (::fdatasync(fd.get()) != 0) return ErrnoStatus(errno, "fdatasync", path);
   }
-  if (::lseek(fd.get(), contents.valid_bytes, SEEK_SET) < 0) return ErrnoStatus(errno, "seek", path);
+  if (::lseek(fd.get(), contents.valid_bytes, SEEK_SET) < 0)
+    return ErrnoStatus(errno, "seek", path);
   return std::unique_ptr<RecordLogWriter>(new RecordLogWriter(
       path, fd.Release(), lock.Release(), contents.valid_bytes, std::move(contents.records)));
 }

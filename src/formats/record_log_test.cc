@@ -149,7 +149,8 @@ TEST(RecordLog, AWriterKilledWhileAppendingLeavesAReadableLog) {
   if (child == 0) {
     auto log = RecordLogWriter::Open(path);
     if (!log.ok()) ::_exit(1);
-    for (int i = 0;; ++i) (void)(*log)->Append(StrCat("record ", i, " ", std::string(i % 5000, 'r')));
+    for (int i = 0;; ++i)
+      (void)(*log)->Append(StrCat("record ", i, " ", std::string(i % 5000, 'r')));
   }
   ::usleep(200 * 1000);
   ::kill(child, SIGKILL);

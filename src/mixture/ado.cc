@@ -56,8 +56,8 @@ Status ValidateAdoOptions(const AdoOptions& o) {
   }
   if (!(o.s >= 0) || !std::isfinite(o.s)) return bad(StrCat("s must be >= 0, got ", o.s));
   if (o.scaling_law_update_interval < 1) {
-    return bad(StrCat("scaling_law_update_interval must be >= 1, got ",
-                      o.scaling_law_update_interval));
+    return bad(
+        StrCat("scaling_law_update_interval must be >= 1, got ", o.scaling_law_update_interval));
   }
   if (o.subsampling_interval < 1) {
     return bad(StrCat("subsampling_interval must be >= 1, got ", o.subsampling_interval));
@@ -87,8 +87,7 @@ Result<std::unique_ptr<AdoDynamicMixing>> AdoDynamicMixing::Create(AdoOptions op
   return std::unique_ptr<AdoDynamicMixing>(new AdoDynamicMixing(std::move(options)));
 }
 
-void AdoDynamicMixing::UpdateState(std::span<const float> losses,
-                                   std::span<const int64_t> counts) {
+void AdoDynamicMixing::UpdateState(std::span<const float> losses, std::span<const int64_t> counts) {
   const size_t n = losses.size();  // padded: >= every stored length
   if (options_.keep_log) {
     log_counts_.push_back(json(std::vector<int64_t>(counts.begin(), counts.end())).dump());
@@ -133,8 +132,8 @@ Result<std::optional<std::vector<double>>> AdoDynamicMixing::CalcMixture(bool up
     double sum = Sum(initial_mixture_);
     if (initial_mixture_.empty() || !(std::fabs(sum - 1) <= 1e-8 + 1e-5)) {
       return Status::FailedPrecondition(
-          StrCat("ADO: the initial mixture must be set and sum to 1 (has ",
-                 initial_mixture_.size(), " weights summing to ", sum, ")"));
+          StrCat("ADO: the initial mixture must be set and sum to 1 (has ", initial_mixture_.size(),
+                 " weights summing to ", sum, ")"));
     }
     mu_ = initial_mixture_;
     mu_.resize(keys, 0.0);

@@ -31,8 +31,7 @@ Result<std::optional<std::vector<double>>> DynamicMixingAlgorithm::ProcessLosses
   if (updated_at_client) last_received_mixture_ = mixture_id;
   // Pad a short step to the keys known so far (seen, or in the initial mixture): the keys it
   // leaves out were not sampled.
-  const size_t n =
-      std::max({losses.size(), losses_.size(), initial_mixture_.size(), KnownKeys()});
+  const size_t n = std::max({losses.size(), losses_.size(), initial_mixture_.size(), KnownKeys()});
   std::vector<float> padded_losses(losses.begin(), losses.end());
   std::vector<int64_t> padded_counts(counts.begin(), counts.end());
   padded_losses.resize(n, 0.0f);
@@ -66,8 +65,8 @@ Result<std::optional<std::vector<double>>> SimpleAveraging::CalcMixture(bool) {
   for (size_t k = 0; k < n; ++k) {
     if (counts_[k] <= 0) continue;
     ++sampled;
-    average[k] = static_cast<float>(static_cast<double>(losses_[k]) /
-                                    static_cast<double>(counts_[k]));
+    average[k] =
+        static_cast<float>(static_cast<double>(losses_[k]) / static_cast<double>(counts_[k]));
     total += average[k];
   }
   if (sampled == 0) return std::optional<std::vector<double>>();

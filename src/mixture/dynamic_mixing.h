@@ -50,8 +50,8 @@ class DynamicMixingAlgorithm {
   // count is negative, or mixture_id < 0 — the state is then unchanged; errors of CalcMixture
   // (after the state was updated).
   Result<std::optional<std::vector<double>>> ProcessLosses(std::span<const float> losses,
-                                                          std::span<const int64_t> counts,
-                                                          int64_t mixture_id);
+                                                           std::span<const int64_t> counts,
+                                                           int64_t mixture_id);
 
   // Clears the cumulative losses and counts (as the original's reset_state; an algorithm's
   // own state is kept).

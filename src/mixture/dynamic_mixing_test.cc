@@ -1,3 +1,5 @@
+#include "mixture/dynamic_mixing.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "mixture/ado.h"
-#include "mixture/dynamic_mixing.h"
 #include "testing/test_util.h"
 
 namespace mixtera::mixture {
@@ -38,11 +39,11 @@ TEST(SimpleAveraging, MixtureFollowsTheAverageLossOfSampledKeys) {
 
 TEST(SimpleAveraging, NothingSampledKeepsTheMixtureAndZeroAveragesAreUniform) {
   SimpleAveraging alg;
-  ASSERT_OK_AND_ASSIGN(Mixture m, alg.ProcessLosses(std::vector<float>{0, 0},
-                                                    std::vector<int64_t>{0, 0}, 0));
+  ASSERT_OK_AND_ASSIGN(Mixture m,
+                       alg.ProcessLosses(std::vector<float>{0, 0}, std::vector<int64_t>{0, 0}, 0));
   EXPECT_FALSE(m.has_value());
-  ASSERT_OK_AND_ASSIGN(m, alg.ProcessLosses(std::vector<float>{0, 0, 0},
-                                            std::vector<int64_t>{5, 0, 5}, 0));
+  ASSERT_OK_AND_ASSIGN(
+      m, alg.ProcessLosses(std::vector<float>{0, 0, 0}, std::vector<int64_t>{5, 0, 5}, 0));
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(*m, (std::vector<double>{0.5, 0.0, 0.5}));
 }
@@ -202,8 +203,8 @@ TEST(Ado, SameBitsOnOneAndTwoFitThreads) {
       for (int k = 0; k < 12; ++k) {
         counts[k] = 64 + 8 * k;
         const double n = 1.0 + step * 64.0;
-        losses[k] = static_cast<float>(counts[k] * (1.5 + 0.05 * k + 2 * std::pow(n, -0.3) +
-                                                    noise(rng)));
+        losses[k] =
+            static_cast<float>(counts[k] * (1.5 + 0.05 * k + 2 * std::pow(n, -0.3) + noise(rng)));
       }
       auto m = (*ado)->ProcessLosses(losses, counts, step / 10);
       EXPECT_OK(m.status());
@@ -244,9 +245,8 @@ TEST(Ado, AKeyWhoseFitDataHoldAZeroLossGetsNoLawAndTheOthersAreFitted) {
 
 TEST(Ado, InitialMixtureMustBeSet) {
   ASSERT_OK_AND_ASSIGN(auto ado, AdoDynamicMixing::Create(SmallAdo()));
-  EXPECT_STATUS(
-      ado->ProcessLosses(std::vector<float>{1}, std::vector<int64_t>{1}, 0).status(),
-      StatusCode::kFailedPrecondition, "initial mixture");
+  EXPECT_STATUS(ado->ProcessLosses(std::vector<float>{1}, std::vector<int64_t>{1}, 0).status(),
+                StatusCode::kFailedPrecondition, "initial mixture");
 }
 
 }  // namespace

@@ -22,11 +22,11 @@
 namespace mixtera::mixture {
 
 struct LbfgsbOptions {
-  int memory = 10;                // corrections kept (SciPy's maxcor)
-  int max_iterations = 200;       // SciPy's maxiter
-  int max_evaluations = 15000;    // SciPy's maxfun
-  double factr = 1e7;             // SciPy's ftol 2.220446049250313e-09 / machine epsilon
-  double pgtol = 1e-5;            // SciPy's gtol: projected-gradient tolerance
+  int memory = 10;              // corrections kept (SciPy's maxcor)
+  int max_iterations = 200;     // SciPy's maxiter
+  int max_evaluations = 15000;  // SciPy's maxfun
+  double factr = 1e7;           // SciPy's ftol 2.220446049250313e-09 / machine epsilon
+  double pgtol = 1e-5;          // SciPy's gtol: projected-gradient tolerance
 };
 
 struct LbfgsbResult {

@@ -52,9 +52,9 @@ std::vector<std::vector<double>> PolynomialProjection(int w, int order) {
 Result<std::vector<double>> SavitzkyGolay(const std::vector<double>& y, int window, int order) {
   const int n = static_cast<int>(y.size());
   if (window < 1 || window % 2 == 0 || order < 0 || order >= window || window > n) {
-    return Status::InvalidArgument(
-        StrCat("Savitzky-Golay: need an odd window <= the ", n, " points and order < window (got ",
-               "window ", window, ", order ", order, ")"));
+    return Status::InvalidArgument(StrCat("Savitzky-Golay: need an odd window <= the ", n,
+                                          " points and order < window (got ", "window ", window,
+                                          ", order ", order, ")"));
   }
   const std::vector<std::vector<double>> p = PolynomialProjection(window, order);
   const int half = window / 2;

@@ -84,8 +84,8 @@ Result<ScalingLawFit> FitScalingLaw(const std::vector<double>& x, const std::vec
   }
   for (size_t i = 0; i < x.size(); ++i) {
     if (!(x[i] > 0) || !(y[i] > 0) || !std::isfinite(x[i]) || !std::isfinite(y[i])) {
-      return Status::InvalidArgument(StrCat("scaling-law fit: point ", i, " (x ", x[i], ", y ", y[i],
-                                            ") must have finite x > 0 and y > 0"));
+      return Status::InvalidArgument(StrCat("scaling-law fit: point ", i, " (x ", x[i], ", y ",
+                                            y[i], ") must have finite x > 0 and y > 0"));
     }
   }
   const ScalingLawObjective objective(x, y);

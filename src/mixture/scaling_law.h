@@ -51,8 +51,8 @@ class ScalingLawObjective {
 
 struct ScalingLawFit {
   ScalingLawParams params = {-1, -1, -1};
-  double loss = 0;        // the objective at params (of the best converged start)
-  bool success = false;   // some start converged
+  double loss = 0;       // the objective at params (of the best converged start)
+  bool success = false;  // some start converged
   int converged_starts = 0;
 };
 

@@ -40,8 +40,8 @@ int CompareGroupValues(const GroupValue& a, const GroupValue& b);
 
 // The JSON form of a literal (a JSON string, number or bool): the one literal encoder of
 // every file we write (job files, mixture specs). A float always reads back as a float (2.0
-// is written "2.0", never "2") with 17 significant digits (an exact round trip); NaN and infinities are
-// written as null.
+// is written "2.0", never "2") with 17 significant digits (an exact round trip); NaN and infinities
+// are written as null.
 std::string LiteralToJson(const Literal& l);
 
 }  // namespace mixtera::model

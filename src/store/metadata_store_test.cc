@@ -462,7 +462,6 @@ TEST_F(MetadataStoreTest, RejectsForeignFiles) {
                 "schema version 99");
 }
 
-
 // Batches of every property type with nulls, of varied sizes (empty, partial chunks, several
 // chunks), for files [first_file, first_file + 3).
 std::vector<SampleBatch> MixedBatches(const DatasetSpec& spec, int64_t first_file) {
@@ -584,7 +583,6 @@ TEST_F(MetadataStoreTest, AppendSampleStreamErrors) {
   ASSERT_TRUE(more);
   EXPECT_EQ(r.GetInt64(0, 0), 0);
 }
-
 
 }  // namespace
 }  // namespace mixtera::store

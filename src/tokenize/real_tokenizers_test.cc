@@ -244,10 +244,9 @@ TEST(RealTokenizersTest, DecodeRoundTripsAndBatchEqualsSingle) {
       // plain text and prepends "▁" to each segment after one; HF's decoder keeps that space
       // (so do we). Everything else round-trips.
       const bool hf_metaspace_with_specials =
-          std::string(file) == "mistral-7b.json" &&
-          (texts[i].find("<s>") != std::string::npos ||
-           texts[i].find("</s>") != std::string::npos ||
-           texts[i].find("<unk>") != std::string::npos);
+          std::string(file) == "mistral-7b.json" && (texts[i].find("<s>") != std::string::npos ||
+                                                     texts[i].find("</s>") != std::string::npos ||
+                                                     texts[i].find("<unk>") != std::string::npos);
       if (!hf_metaspace_with_specials) {
         EXPECT_EQ(back, texts[i]) << file << " text " << i;
       }
