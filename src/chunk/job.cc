@@ -331,6 +331,44 @@ void Job::SetHorizon(int64_t horizon) {
   state_changed_.notify_all();
 }
 
+int64_t Job::horizon() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return def_.horizon;
+}
+
+int64_t Job::num_mixtures() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return static_cast<int64_t>(def_.mixture_log.size());
+}
+
+std::vector<MixtureEvent> Job::MixtureLogCopy() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return def_.mixture_log;
+}
+
+int64_t Job::num_planned_chunks() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return plan_.num_chunks();
+}
+
+void Job::RecordFeedback(int64_t group, int64_t step) {
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  ++feedback_records_;
+  auto [it, inserted] = last_feedback_step_.emplace(group, step);
+  if (!inserted) it->second = std::max(it->second, step);
+}
+
+int64_t Job::last_feedback_step(int64_t group) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  auto it = last_feedback_step_.find(group);
+  return it == last_feedback_step_.end() ? -1 : it->second;
+}
+
+int64_t Job::feedback_records() const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  return feedback_records_;
+}
+
 Result<ChunkReply> Job::GetChunkLocked(int64_t k) const {
   if (k < 0) return Status::InvalidArgument(StrCat("chunk index ", k, " is negative"));
   ChunkReply reply;

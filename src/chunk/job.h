@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -215,6 +216,21 @@ class Job {
   // negative or all-zero weights).
   Status CheckMixtureUpdate(int64_t at_chunk, const std::vector<double>& weights) const;
   void SetHorizon(int64_t horizon);
+  // The first chunk not decided yet (-1: every chunk is decided; a static job).
+  int64_t horizon() const;
+  // A dynamic mixture: chunks are decided as consumers reach them (JobManager).
+  bool dynamic() const { return def_.mixture.type == model::MixtureType::kDynamic; }
+  int64_t lag_chunks() const { return def_.mixture.lag_chunks; }
+  // The mixture log's length (mixture ids in use are [0, this)), and a copy of it.
+  int64_t num_mixtures() const;
+  std::vector<MixtureEvent> MixtureLogCopy() const;
+  // Chunks the plan holds so far (a dynamic job's plan grows with its mixture changes).
+  int64_t num_planned_chunks() const;
+  // Feedback the state log holds: RecordFeedback counts one step of dp group `group`;
+  // last_feedback_step is the largest step recorded for it (-1: none).
+  void RecordFeedback(int64_t group, int64_t step);
+  int64_t last_feedback_step(int64_t group) const;
+  int64_t feedback_records() const;
   // Records of the job's state log (chunk/job_state.h) applied to this object: Open replays
   // the log, and a JobStateWriter counts what it adds.
   int64_t applied_state_records() const { return applied_state_records_; }
@@ -261,6 +277,8 @@ class Job {
   // Guards the mutable state (def_.mixture_log, def_.horizon, plan_) between GetChunk
   // (shared) and the changes (exclusive); waiters sleep on state_changed_.
   int64_t applied_state_records_ = 0;
+  int64_t feedback_records_ = 0;
+  std::map<int64_t, int64_t> last_feedback_step_;  // per dp group
   mutable std::shared_mutex state_mu_;
   mutable std::condition_variable_any state_changed_;
 };

@@ -76,6 +76,8 @@ Result<std::unique_ptr<chunk::Job>> Engine::ExecuteQuery(const std::string& job_
       auto job, BuildJob(
                     store_.get(), job_id, where, mixture, options_.query, job_options,
                     [this](int64_t dataset_id) { return OffsetsDir(dataset_id); }, stats));
+  // A live dynamic job decides its chunks as consumers reach them (JobManager).
+  if (job->dynamic()) job->SetHorizon(0);
   MIXTERA_RETURN_IF_ERROR(job->Save(JobDir(job_id)));
   return job;
 }

@@ -105,8 +105,9 @@ class Engine {
                                                 JobBuildStats* stats = nullptr,
                                                 const JobOptions& job_options = {});
   // As PlanQuery, then materializes the job under JobDir(job_id) so other processes can
-  // stream it (chunk::Job::Open). Errors: AlreadyExists for a job id in use; as PlanQuery;
-  // IOError when the job folder cannot be written.
+  // stream it (chunk::Job::Open). A dynamic mixture's job starts with no chunk decided
+  // (horizon 0): a JobManager decides them as consumers reach them. Errors: AlreadyExists for a job
+  // id in use; as PlanQuery; IOError when the job folder cannot be written.
   Result<std::unique_ptr<chunk::Job>> ExecuteQuery(const std::string& job_id,
                                                    const model::Predicate& where,
                                                    const model::MixtureSpec& mixture,

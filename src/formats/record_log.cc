@@ -25,8 +25,9 @@ uint32_t Crc(const char* data, size_t n) {
       ::crc32(::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data), static_cast<uInt>(n)));
 }
 
-// Parses the records of `data` (a whole log file).
-Result<RecordLogContents> ParseRecords(const std::string& data, const std::string& path) {
+// Parses the records of `data`, the log's bytes from offset `base` on.
+Result<RecordLogContents> ParseRecords(const std::string& data, const std::string& path,
+                                       int64_t base = 0) {
   RecordLogContents out;
   size_t pos = 0;
   while (pos < data.size()) {
@@ -36,8 +37,8 @@ Result<RecordLogContents> ParseRecords(const std::string& data, const std::strin
     }
     const char* header = data.data() + pos;
     if (Crc(header, 8) != DecodeFixed32(header + 8)) {
-      return Status::Corruption(
-          StrCat(path, ": the record header at offset ", pos, " fails its checksum"));
+      return Status::Corruption(StrCat(path, ": the record header at offset ",
+                                       base + static_cast<int64_t>(pos), " fails its checksum"));
     }
     const uint32_t length = DecodeFixed32(header);
     if (data.size() - pos - kRecordHeaderBytes < length) {
@@ -46,13 +47,14 @@ Result<RecordLogContents> ParseRecords(const std::string& data, const std::strin
     }
     const char* payload = header + kRecordHeaderBytes;
     if (Crc(payload, length) != DecodeFixed32(header + 4)) {
-      return Status::Corruption(
-          StrCat(path, ": the record at offset ", pos, " (", length, " bytes) fails its checksum"));
+      return Status::Corruption(StrCat(path, ": the record at offset ",
+                                       base + static_cast<int64_t>(pos), " (", length,
+                                       " bytes) fails its checksum"));
     }
     out.records.emplace_back(payload, length);
     pos += kRecordHeaderBytes + length;
   }
-  out.valid_bytes = static_cast<int64_t>(pos);
+  out.valid_bytes = base + static_cast<int64_t>(pos);
   return out;
 }
 
@@ -71,6 +73,21 @@ Result<RecordLogContents> ReadRecordLog(const std::string& path) {
   MIXTERA_ASSIGN_OR_RETURN(internal::ScopedFd fd, internal::OpenForRead(path));
   MIXTERA_ASSIGN_OR_RETURN(std::string data, ReadWhole(fd.get(), path));
   return ParseRecords(data, path);
+}
+
+Result<RecordLogContents> ReadRecordLogFrom(const std::string& path, int64_t offset) {
+  MIXTERA_ASSIGN_OR_RETURN(internal::ScopedFd fd, internal::OpenForRead(path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  if (offset < 0 || offset > st.st_size) {
+    return Status::InvalidArgument(
+        StrCat(path, ": offset ", offset, " is outside the log (", st.st_size, " bytes)"));
+  }
+  std::string data(static_cast<size_t>(st.st_size - offset), '\0');
+  MIXTERA_ASSIGN_OR_RETURN(size_t got,
+                           internal::PReadFully(fd.get(), data.data(), data.size(), offset, path));
+  data.resize(got);
+  return ParseRecords(data, path, offset);
 }
 
 RecordLogWriter::RecordLogWriter(std::string path, int fd, int lock_fd, int64_t size,

@@ -41,6 +41,10 @@ struct RecordLogContents {
 // Reads every complete record of `path`. Errors: NotFound (no such file), Corruption (a
 // checksum fails; names the path and the offset), IOError.
 Result<RecordLogContents> ReadRecordLog(const std::string& path);
+// The complete records from byte `offset` on, which must be where a record starts (a
+// previous read's valid_bytes); valid_bytes counts from the file's start. Errors: as
+// ReadRecordLog; InvalidArgument for an offset past the end.
+Result<RecordLogContents> ReadRecordLogFrom(const std::string& path, int64_t offset);
 
 class RecordLogWriter {
  public:

@@ -354,7 +354,7 @@ Result<MixtureSpec> ParseMixtureSpec(std::string_view text, const std::string& o
   MIXTERA_RETURN_IF_ERROR(
       CheckKeys(root,
                 {"type", "chunk_size", "unit", "strict", "best_effort", "seed", "shuffle",
-                 "group_by", "weights", "tree", "schedule", "hierarchical"},
+                 "group_by", "weights", "tree", "schedule", "hierarchical", "lag_chunks"},
                 "mixture", origin));
   MixtureSpec spec;
   if (!root["type"]) return Invalid(origin, "missing 'type'");
@@ -413,6 +413,13 @@ Result<MixtureSpec> ParseMixtureSpec(std::string_view text, const std::string& o
     } else {
       return Invalid(origin, "group_by must be a property name or a list of them");
     }
+  }
+  if (root["lag_chunks"]) {
+    if (spec.type != MixtureType::kDynamic) {
+      return Invalid(origin, "'lag_chunks' applies to dynamic mixtures only");
+    }
+    MIXTERA_ASSIGN_OR_RETURN(spec.lag_chunks, ScalarInt(root["lag_chunks"], "lag_chunks", origin));
+    if (spec.lag_chunks < 0) return Invalid(origin, "lag_chunks must be >= 0");
   }
   const bool has_weights = static_cast<bool>(root["weights"]);
   const bool has_tree = static_cast<bool>(root["tree"]);
@@ -563,6 +570,9 @@ std::string MixtureSpecToJson(const MixtureSpec& spec) {
     out += ",\"group_by\":[" + StrJoin(quoted, ",") + "]";
   }
   if (hierarchical) out += ",\"hierarchical\":true";
+  if (spec.type == MixtureType::kDynamic && spec.lag_chunks > 0) {
+    out += StrCat(",\"lag_chunks\":", spec.lag_chunks);
+  }
   if (spec.type == MixtureType::kSchedule) {
     out += ",\"schedule\":[";
     for (size_t i = 0; i < spec.schedule.size(); ++i) {

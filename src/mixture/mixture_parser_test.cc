@@ -128,6 +128,17 @@ TEST(MixtureParserTest, EveryTypeName) {
   }
 }
 
+TEST(MixtureParserTest, DynamicLagRoundTrips) {
+  ASSERT_OK_AND_ASSIGN(
+      MixtureSpec spec,
+      Parse("type: dynamic\nlag_chunks: 3\nweights: [{key: {a: x}, weight: 1}]\n"));
+  EXPECT_EQ(spec.lag_chunks, 3);
+  const std::string json = MixtureSpecToJson(spec);
+  EXPECT_NE(json.find("\"lag_chunks\":3"), std::string::npos) << json;
+  ASSERT_OK_AND_ASSIGN(MixtureSpec back, ParseMixtureSpec(json, "round trip"));
+  EXPECT_EQ(back.lag_chunks, 3);
+}
+
 TEST(MixtureParserTest, StrictAndBestEffort) {
   const std::string w = "weights: [{key: {a: x}, weight: 1}]\n";
   auto strict_of = [&](const std::string& fields) -> Result<bool> {
@@ -400,8 +411,11 @@ TEST(MixtureParserTest, DocumentErrors) {
   const std::string w = "weights: [{key: {a: x}, weight: 1}]\n";
   EXPECT_STATUS(Parse("type: static\nchunk: 5\n" + w), kInvalid,
                 "test.yaml: mixture: unknown key 'chunk' (known: best_effort, chunk_size, "
-                "group_by, hierarchical, schedule, seed, shuffle, strict, tree, type, unit, "
-                "weights)");
+                "group_by, hierarchical, lag_chunks, schedule, seed, shuffle, strict, tree, type, "
+                "unit, weights)");
+  EXPECT_STATUS(Parse("type: static\nlag_chunks: 2\n" + w), kInvalid,
+                "'lag_chunks' applies to dynamic mixtures only");
+  EXPECT_STATUS(Parse("type: dynamic\nlag_chunks: -1\n" + w), kInvalid, "lag_chunks must be >= 0");
   EXPECT_STATUS(Parse("type: static\nchunk_size: 5\nchunk_size: 6\n" + w), kInvalid,
                 "mixture: key 'chunk_size' appears twice");
   EXPECT_STATUS(Parse(w), kInvalid, "test.yaml: missing 'type'");

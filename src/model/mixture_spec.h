@@ -68,6 +68,9 @@ struct MixtureSpec {
   std::vector<MixtureWeight> weights;
   // Schedule only: entries sorted by start_chunk, the first one starting at 0.
   std::vector<ScheduleEntry> schedule;
+  // Dynamic only: how many chunks read-ahead may run past a consumer's position; a mixture
+  // change then lands this many chunks later (docs/mixtures.md, "Live jobs").
+  int64_t lag_chunks = 0;
 };
 
 }  // namespace mixtera::model
