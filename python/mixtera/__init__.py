@@ -7,6 +7,7 @@
 
 from .args import QueryExecutionArgs, ResultStreamingArgs
 from .client import MixteraClient
+from .feedback import ClientFeedback
 from .dynamic_mixing import AdoDynamicMixing, DynamicMixingAlgorithm, SimpleAveragingAlgorithm
 from .mixture import (ArbitraryMixture, Component, DynamicMixture, HierarchicalStaticMixture,
                       InferringMixture, Mixture, MixtureKey, MixtureNode, MixtureSchedule,
@@ -18,7 +19,7 @@ from .errors import (AlreadyExistsError, CancelledError, CorruptionError, Failed
                      NotFoundError, OutOfRangeError, UnavailableError, UnimplementedError)
 
 __all__ = [
-    "MixteraClient", "Query", "Tokenizer", "QueryExecutionArgs", "ResultStreamingArgs", "MixtureKey", "Mixture", "StaticMixture",
+    "MixteraClient", "ClientFeedback", "Query", "Tokenizer", "QueryExecutionArgs", "ResultStreamingArgs", "MixtureKey", "Mixture", "StaticMixture",
     "InferringMixture", "ArbitraryMixture", "HierarchicalStaticMixture", "MixtureNode", "Component",
     "MixtureSchedule", "ScheduleEntry", "DynamicMixture", "DynamicMixingAlgorithm", "AdoDynamicMixing",
     "SimpleAveragingAlgorithm", "MixteraError", "InvalidArgumentError", "NotFoundError",

@@ -23,6 +23,11 @@ class MixteraClient:
     def __init__(self, engine: "_mixtera.Engine") -> None:
         self._native: Optional["_mixtera.Engine"] = engine
         self._directory = engine.directory
+        # Per job: what this process's consumers have received (positions counted where the
+        # training loop receives items): {"started": chunks started (the next chunk's
+        # index), "mixture_id": the largest mixture id received}.
+        self._received: Dict[str, Dict[str, int]] = {}
+        self._algorithms: Dict[str, Any] = {}
 
     @property
     def _engine(self) -> "_mixtera.Engine":
@@ -158,6 +163,10 @@ class MixteraClient:
         summary = self._engine.execute_query(query.job_id, query.branches, mixture_json, args.dp_groups,
                                              args.nodes_per_group, args.num_workers, tokenizer,
                                              args.sequence_length or 0, args.overlapping, args.bos, args.eos)
+        from .dynamic_mixing import attach_mixing_algorithm
+        attach_mixing_algorithm(self._engine, query.job_id, mix)
+        if isinstance(mix, Mixture) and getattr(mix, "mixing_alg", None) is not None:
+            self._algorithms[query.job_id] = mix.mixing_alg
         return json.loads(summary)
 
     def count_tokens(self, dataset: str, tokenizer: Union[str, "os.PathLike[str]"], threads: int = 0) -> Dict[str, Any]:
@@ -178,7 +187,7 @@ class MixteraClient:
         "ranges": [{"file", "begin", "end"}]}]}``; None after the last chunk. A dynamic
         mixture whose decision for this chunk is pending raises UnavailableError (retry later).
         """
-        reply = json.loads(self._engine.get_chunk_json(job_id, int(index)))
+        reply = self._engine.get_chunk(job_id, int(index))
         status = reply.pop("status")
         if status == "end":
             return None
@@ -190,6 +199,70 @@ class MixteraClient:
     def job_summary(self, job_id: str) -> Dict[str, Any]:
         """The summary execute_query returned, for a job of this directory."""
         return json.loads(self._engine.job_summary_json(job_id))
+
+    # --- live jobs ----------------------------------------------------------------------
+
+    def process_feedback(self, job_id: str, feedback: "ClientFeedback") -> bool:
+        """Reports one training step to job ``job_id`` (a DynamicMixture's algorithm turns it
+        into a new mixture; docs/mixtures.md, "Live jobs"). With the job's default lag of 0,
+        the first chunk this process's consumers start after this call follows the new
+        mixture. The position sent with the feedback is what this process's consumers have
+        received. Feedback for a step this dp group already reported is ignored (returns
+        False). Raises InvalidArgumentError for NaN or infinite losses, negative counts, a key
+        id beyond the job's keys, losses and counts of different lengths; nothing is recorded
+        then. Feedback to a job without a dynamic mixture is accepted and changes nothing."""
+        import numpy as np
+        from .feedback import ClientFeedback
+        if not isinstance(feedback, ClientFeedback):
+            raise InvalidArgumentError("process_feedback takes a mixtera.ClientFeedback")
+        step = feedback.training_steps
+        if not isinstance(step, (int, np.integer)) or isinstance(step, bool):
+            raise InvalidArgumentError(f"ClientFeedback.training_steps must be an integer, got {step!r}")
+        losses = np.zeros(0, dtype=np.float32) if feedback.losses is None else _as_numpy(feedback.losses)
+        counts = np.zeros(0, dtype=np.int64) if feedback.counts is None else _as_numpy(feedback.counts)
+        if (feedback.losses is None) != (feedback.counts is None):
+            raise InvalidArgumentError("ClientFeedback needs both losses and counts, or neither")
+        losses = np.asarray(losses, dtype=np.float32).reshape(-1)
+        if counts.size and not np.issubdtype(counts.dtype, np.integer):
+            if not np.all(np.equal(np.mod(counts, 1), 0)):
+                raise InvalidArgumentError("ClientFeedback.counts must be whole numbers")
+        counts = np.asarray(counts).astype(np.int64).reshape(-1)
+        received = self._received.get(job_id, {})
+        mixture_id = feedback.mixture_id
+        if mixture_id is None:
+            mixture_id = received.get("mixture_id", -1)
+        result = self._engine.process_feedback(job_id, int(step), int(mixture_id), losses, counts,
+                                               int(feedback.dp_group), int(received.get("started", -1)))
+        return not (result["duplicate"] or result["ignored"])
+
+    @property
+    def current_mixture_id(self) -> Optional[int]:
+        """The largest mixture id among the chunks whose items this process's consumers have
+        received (``None`` before the first)."""
+        ids = [r["mixture_id"] for r in self._received.values() if r.get("mixture_id", -1) >= 0]
+        return max(ids) if ids else None
+
+    def mixture_log(self, job_id: str) -> List[Tuple[int, List[float]]]:
+        """The job's mixture changes so far: ``(start_chunk, weights per key id)``; mixture id
+        = position in the list."""
+        return [(int(c), list(w)) for c, w in self._engine.mixture_log(job_id)]
+
+    def job_status(self, job_id: str) -> Dict[str, Any]:
+        """The live job's state: ``horizon`` (first undecided chunk, -1: all decided),
+        ``num_mixtures``, ``feedback_records``, ``pending_feedback``, ``lag_chunks``,
+        ``driver_errors`` / ``last_driver_error`` (the algorithm's failures; the mixture then
+        stays), ``writer`` (this process writes the job's state)."""
+        return dict(self._engine.job_status(job_id))
+
+    def wait_for_feedback(self, job_id: str) -> None:
+        """Blocks until the job's algorithm has processed every feedback sent so far."""
+        self._engine.drain(job_id)
+
+    def _note_received(self, job_id: str, chunk: int, mixture_id: int) -> None:
+        """A consumer of this process received an item of global chunk ``chunk``."""
+        r = self._received.setdefault(job_id, {"started": 0, "mixture_id": -1})
+        r["started"] = max(r["started"], int(chunk) + 1)
+        r["mixture_id"] = max(r["mixture_id"], int(mixture_id))
 
     # --- streaming ----------------------------------------------------------------------
 
@@ -204,6 +277,7 @@ class MixteraClient:
         data file, named) when they happen.
         """
         for chunk in self._stream_chunks(args):
+            self._note_received(args.job_id, chunk["chunk"], chunk["mixture_id"])
             if "texts" in chunk:
                 for i, (key_id, text) in enumerate(zip(chunk["key_ids"], chunk["texts"])):
                     yield i, key_id, text
@@ -215,16 +289,27 @@ class MixteraClient:
                 for i in range(len(key_ids)):
                     yield i, int(key_ids[i]), windows[i]
 
-    def _stream_chunks(self, args: "ResultStreamingArgs", start: int = 0) -> Iterator[Dict[str, Any]]:
-        return stream_job_chunks(self.directory, args, start)
+    def _stream_chunks(self, args: "ResultStreamingArgs", start: int = 0, decide: bool = True) -> Iterator[Dict[str, Any]]:
+        return stream_job_chunks(self.directory, args, start, engine=self._engine, decide=decide)
 
 
-def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 0) -> Iterator[Dict[str, Any]]:
+def _as_numpy(values: Any) -> Any:
+    import numpy as np
+    if hasattr(values, "detach"):  # a torch tensor
+        values = values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 0, *, engine: Any = None,
+                      decide: bool = False) -> Iterator[Dict[str, Any]]:
     """The consumer's chunks of job ``args.job_id`` in Mixtera directory ``directory`` as
     dicts (``chunk``, ``position``, ``key_ids`` and ``texts`` or ``windows`` /
     ``wasted_tokens`` per key part, whose key ids are ``part_key_ids``), starting at the consumer's chunk number ``start``. Reads only the
     materialized job and the data files — never the metadata store — so any number of
-    processes (DataLoader workers) may stream while another process owns the store."""
+    processes (DataLoader workers) may stream while another process owns the store; a live
+    job's changes reach them through its state log. ``engine``: stream the live job of the
+    client's native engine instead (in its process); ``decide``: the stream reports the chunks
+    it starts, which decides a dynamic job's chunks (the owner's own consumer)."""
     from .args import ResultStreamingArgs
     from .tokenizer import Tokenizer
     if not isinstance(args, ResultStreamingArgs):
@@ -249,7 +334,7 @@ def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 
         os.fspath(directory), args.job_id, args.dp_group_id, args.node_id, args.worker_id, args.mode,
         tokenizer._native if tokenizer is not None else None, sequence_length or 0,
         bool(overlapping), bos, eos, bool(args.document_starts), args.prefetch_chunks,
-        args.tokenize_threads, int(start))
+        args.tokenize_threads, int(start), engine, bool(decide))
     token_key_ids = args.mode == "tokens" and getattr(args, "token_key_ids", False)
     while True:
         chunk = stream.next_chunk()

@@ -19,7 +19,7 @@ different lengths and negative mixture ids are an ``InvalidArgumentError`` and c
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -251,3 +251,48 @@ class AdoDynamicMixing(_NativeAlgorithm):
     def fit_failures(self) -> list:
         """Key ids whose last refit converged from none of its starts (their law is (-1, -1, -1))."""
         return self._native.fit_failures
+
+
+def attach_mixing_algorithm(engine: "Any", job_id: str, mixture: "Any") -> None:
+    """Makes the live job ``job_id`` of the native ``engine`` follow ``mixture``'s feedback: a
+    DynamicMixture's algorithm (native ones run without the GIL on the job manager's pool;
+    Python subclasses are called with it), or a MixtureSchedule by training step. Other
+    mixtures take no algorithm."""
+    from .mixture import DynamicMixture, MixtureSchedule
+    if isinstance(mixture, MixtureSchedule) and mixture.by_step:
+        def start(initial: np.ndarray) -> None:
+            pass
+
+        def on_step(step: int, mixture_id: int, losses: np.ndarray, counts: np.ndarray):
+            mixture.process_client_feedback(_Step(step))
+            return np.asarray(mixture.step_weights(mixture.current_step), dtype=np.float64)
+
+        engine.set_mixing_algorithm(job_id, None, start, on_step)
+        return
+    if not isinstance(mixture, DynamicMixture) or mixture.mixing_alg is None:
+        return
+    alg = mixture.mixing_alg
+    if isinstance(alg, _NativeAlgorithm):
+        engine.set_mixing_algorithm(job_id, alg._native, None, None)
+        return
+    if not isinstance(alg, DynamicMixingAlgorithm):
+        raise InvalidArgumentError(
+            f"DynamicMixture.mixing_alg must be a mixtera.DynamicMixingAlgorithm, got {type(alg).__name__}")
+
+    def start_python(initial: np.ndarray) -> None:
+        alg.initial_mixture = np.asarray(initial, dtype=np.float32)
+
+    def on_feedback(step: int, mixture_id: int, losses: np.ndarray, counts: np.ndarray):
+        if len(losses) == 0:
+            return None
+        out = alg.process_losses(losses, counts, max(int(mixture_id), 0))
+        return None if out is None else np.asarray(out, dtype=np.float64)
+
+    engine.set_mixing_algorithm(job_id, None, start_python, on_feedback)
+
+
+class _Step:
+    """The part of a ClientFeedback a MixtureSchedule reads."""
+
+    def __init__(self, step: int) -> None:
+        self.training_steps = step

@@ -252,12 +252,35 @@ class MixtureSchedule(Mixture):
                 return entry.mixture
         return self.schedule[0].mixture
 
+    def step_keys(self) -> List[MixtureKey]:
+        """A schedule by step's keys: every entry's keys, in order of first appearance (the
+        live job's key ids)."""
+        keys: List[MixtureKey] = []
+        for e in self.schedule:
+            if not isinstance(e.mixture, StaticMixture):
+                raise InvalidArgumentError("a MixtureSchedule by training step takes StaticMixture entries")
+            for k in e.mixture.mixture:
+                if k not in keys:
+                    keys.append(k)
+        return keys
+
+    def step_weights(self, step: int) -> List[float]:
+        """The weights per key id (step_keys) of the entry in force at training step ``step``."""
+        entry = self.schedule[0]
+        for e in self.schedule:
+            if step >= e.start_step:
+                entry = e
+        return [entry.mixture.mixture.get(k, 0.0) for k in self.step_keys()]
+
     def to_dict(self) -> Dict[str, Any]:
         if self.by_step:
-            raise InvalidArgumentError(
-                "a MixtureSchedule by training steps switches on feedback, which needs a live job; "
-                "execute_query does not run those yet: use ScheduleEntry(start_chunk=..., mixture=...) "
-                "for a schedule by chunk index")
+            # A live job (a dynamic mixture over every entry's keys) whose feedback switches
+            # the entries (mixtera.dynamic_mixing.attach_mixing_algorithm).
+            d = super().to_dict()
+            d["type"] = "dynamic"
+            d["weights"] = [{"key": k.to_dict(), "weight": w}
+                            for k, w in zip(self.step_keys(), self.step_weights(0))]
+            return d
         d = super().to_dict()
         entries = []
         for e in self.schedule:
@@ -277,20 +300,30 @@ class MixtureSchedule(Mixture):
 class DynamicMixture(Mixture):
     """Starts from ``initial_mixture`` (static weights); ``mixing_alg`` (a
     ``mixtera.DynamicMixingAlgorithm``: ``AdoDynamicMixing``, ``SimpleAveragingAlgorithm`` or a
-    subclass) is to change the weights from training feedback. Jobs do not apply feedback yet
-    (live jobs, docs/dynamic_mixing.md): until then a job runs with the initial mixture."""
+    Python subclass) changes the weights from training feedback
+    (``client.process_feedback``). Key ids are the initial mixture's keys in order.
+
+    ``mixture_lag_chunks`` (default 0): how many chunks read-ahead may run past what the
+    consumers started; a change then lands that many chunks later (docs/mixtures.md, "Live
+    jobs"). With 0, the first chunk a consumer starts after ``process_feedback`` returns
+    follows the new mixture, and read-ahead waits at the next undecided chunk."""
 
     type = "dynamic"
 
     def __init__(self, chunk_size: int = 1024, initial_mixture: Optional[StaticMixture] = None,
-                 mixing_alg: Any = None, **options: Any) -> None:
+                 mixing_alg: Any = None, *, mixture_lag_chunks: int = 0, **options: Any) -> None:
         super().__init__(chunk_size, **options)
         if initial_mixture is None:
             raise InvalidArgumentError("DynamicMixture needs an initial StaticMixture")
+        if not isinstance(mixture_lag_chunks, int) or isinstance(mixture_lag_chunks, bool) or mixture_lag_chunks < 0:
+            raise InvalidArgumentError(f"mixture_lag_chunks must be an integer >= 0, got {mixture_lag_chunks!r}")
         self.initial_mixture = initial_mixture
         self.mixing_alg = mixing_alg
+        self.mixture_lag_chunks = mixture_lag_chunks
 
     def to_dict(self) -> Dict[str, Any]:
         d = super().to_dict()
         d["weights"] = _weights(self.initial_mixture.mixture, self.initial_mixture.repeat)
+        if self.mixture_lag_chunks:
+            d["lag_chunks"] = self.mixture_lag_chunks
         return d

@@ -27,10 +27,23 @@ py::array_t<T> ToArray(const std::vector<T>& v) {
   return out;
 }
 
-// Owns one algorithm; the Python wrapper (mixtera.dynamic_mixing) holds one of these.
+// Owns one algorithm through its driver (engine/job_manager.h), which a live job shares; the
+// Python wrapper (mixtera.dynamic_mixing) holds one of these. Every access takes the
+// driver's lock.
 class PyAlgorithm {
+ protected:
+  // fn(algorithm) under the driver's lock, without the GIL: fn must not touch Python objects
+  // (return copies).
+  template <typename Fn>
+  auto With(Fn fn) const {
+    py::gil_scoped_release release;
+    return driver_->WithAlgorithm(std::move(fn));
+  }
+
  public:
-  explicit PyAlgorithm(std::unique_ptr<DynamicMixingAlgorithm> alg) : alg_(std::move(alg)) {}
+  explicit PyAlgorithm(std::unique_ptr<DynamicMixingAlgorithm> alg)
+      : driver_(std::make_shared<engine::AlgorithmDriver>(std::move(alg))) {}
+  const std::shared_ptr<engine::AlgorithmDriver>& driver() const { return driver_; }
 
   // Returns the new mixture (float64 array over key ids) or None.
   py::object ProcessLosses(py::array_t<float, py::array::c_style | py::array::forcecast> losses,
@@ -44,24 +57,36 @@ class PyAlgorithm {
     Result<std::optional<std::vector<double>>> result = Status::Internal("not run");
     {
       py::gil_scoped_release release;
-      result = alg_->ProcessLosses(l, c, mixture_id);
+      result = driver_->WithAlgorithm(
+          [&](DynamicMixingAlgorithm& a) { return a.ProcessLosses(l, c, mixture_id); });
     }
     std::optional<std::vector<double>> mixture = ValueOrThrow(std::move(result));
     if (!mixture) return py::none();
     return ToArray(*mixture);
   }
 
-  py::array_t<double> initial_mixture() const { return ToArray(alg_->initial_mixture()); }
-  void set_initial_mixture(py::array_t<double, py::array::c_style | py::array::forcecast> m) {
-    alg_->set_initial_mixture(std::vector<double>(m.data(), m.data() + m.size()));
+  py::array_t<double> initial_mixture() const {
+    return ToArray(With([](DynamicMixingAlgorithm& a) { return a.initial_mixture(); }));
   }
-  py::array_t<float> losses() const { return ToArray(alg_->losses()); }
-  py::array_t<int64_t> counts() const { return ToArray(alg_->counts()); }
-  int64_t last_received_mixture() const { return alg_->last_received_mixture(); }
-  void ResetState() { alg_->ResetState(); }
+  void set_initial_mixture(py::array_t<double, py::array::c_style | py::array::forcecast> m) {
+    std::vector<double> v(m.data(), m.data() + m.size());
+    With([&](DynamicMixingAlgorithm& a) { a.set_initial_mixture(std::move(v)); });
+  }
+  py::array_t<float> losses() const {
+    return ToArray(With([](DynamicMixingAlgorithm& a) { return a.losses(); }));
+  }
+  py::array_t<int64_t> counts() const {
+    return ToArray(With([](DynamicMixingAlgorithm& a) { return a.counts(); }));
+  }
+  int64_t last_received_mixture() const {
+    return With([](DynamicMixingAlgorithm& a) { return a.last_received_mixture(); });
+  }
+  void ResetState() {
+    With([](DynamicMixingAlgorithm& a) { a.ResetState(); });
+  }
 
- protected:
-  std::unique_ptr<DynamicMixingAlgorithm> alg_;
+ private:
+  std::shared_ptr<engine::AlgorithmDriver> driver_;
 };
 
 class PyAdo : public PyAlgorithm {
@@ -70,11 +95,15 @@ class PyAdo : public PyAlgorithm {
     auto ado = ValueOrThrow(AdoDynamicMixing::Create(options));
     return std::unique_ptr<PyAdo>(new PyAdo(std::move(ado)));
   }
-  const AdoDynamicMixing& ado() const { return static_cast<const AdoDynamicMixing&>(*alg_); }
+  // fn(ado) under the driver's lock (see With).
+  template <typename Fn>
+  auto Ado(Fn fn) const {
+    return With([&](DynamicMixingAlgorithm& a) { return fn(static_cast<AdoDynamicMixing&>(a)); });
+  }
 
   // (keys x 3) float64: log β, log ε, α per key id; None before the first refit.
   py::object scaling_law_params() const {
-    const auto& params = ado().scaling_law_params();
+    const auto params = Ado([](AdoDynamicMixing& a) { return a.scaling_law_params(); });
     if (params.empty()) return py::none();
     py::array_t<double> out({static_cast<py::ssize_t>(params.size()), py::ssize_t{3}});
     auto view = out.mutable_unchecked<2>();
@@ -93,6 +122,11 @@ class PyAdo : public PyAlgorithm {
 };
 
 }  // namespace
+
+std::shared_ptr<engine::MixingDriver> NativeDriverOf(py::handle native) {
+  if (!py::isinstance<PyAlgorithm>(native)) return nullptr;
+  return native.cast<const PyAlgorithm&>().driver();
+}
 
 void BindMixingAlgorithms(py::module_& m) {
   py::class_<PyAlgorithm>(m, "MixingAlgorithm")
@@ -135,17 +169,43 @@ void BindMixingAlgorithms(py::module_& m) {
            py::arg("savgol"), py::arg("use_same_step_size"), py::arg("count_normalizer"),
            py::arg("fit_threads"), py::arg("keep_log"))
       .def_property_readonly("scaling_law_params", &PyAdo::scaling_law_params)
-      .def_property_readonly("total_steps", [](const PyAdo& a) { return a.ado().total_steps(); })
-      .def_property_readonly("mu_k", [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().mu()); })
-      .def_property_readonly("h_t", [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().h()); })
-      .def_property_readonly("pi_t", [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().pi()); })
-      .def_property_readonly("pi_bar_t_minus_1",
-                             [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().pi_bar()); })
-      .def_property_readonly("rho_t",
-                             [](const PyAdo& a) { return PyAdo::MaybeArray(a.ado().rho()); })
-      .def_property_readonly("fit_failures", [](const PyAdo& a) { return a.ado().fit_failures(); })
-      .def_property_readonly("log_due", [](const PyAdo& a) { return a.ado().log_due(); })
-      .def("log_json", [](const PyAdo& a) { return a.ado().LogJson(); });
+      .def_property_readonly(
+          "total_steps",
+          [](const PyAdo& a) { return a.Ado([](AdoDynamicMixing& x) { return x.total_steps(); }); })
+      .def_property_readonly(
+          "mu_k",
+          [](const PyAdo& a) {
+            return PyAdo::MaybeArray(a.Ado([](AdoDynamicMixing& x) { return x.mu(); }));
+          })
+      .def_property_readonly(
+          "h_t",
+          [](const PyAdo& a) {
+            return PyAdo::MaybeArray(a.Ado([](AdoDynamicMixing& x) { return x.h(); }));
+          })
+      .def_property_readonly(
+          "pi_t",
+          [](const PyAdo& a) {
+            return PyAdo::MaybeArray(a.Ado([](AdoDynamicMixing& x) { return x.pi(); }));
+          })
+      .def_property_readonly(
+          "pi_bar_t_minus_1",
+          [](const PyAdo& a) {
+            return PyAdo::MaybeArray(a.Ado([](AdoDynamicMixing& x) { return x.pi_bar(); }));
+          })
+      .def_property_readonly(
+          "rho_t",
+          [](const PyAdo& a) {
+            return PyAdo::MaybeArray(a.Ado([](AdoDynamicMixing& x) { return x.rho(); }));
+          })
+      .def_property_readonly("fit_failures",
+                             [](const PyAdo& a) {
+                               return a.Ado([](AdoDynamicMixing& x) { return x.fit_failures(); });
+                             })
+      .def_property_readonly(
+          "log_due",
+          [](const PyAdo& a) { return a.Ado([](AdoDynamicMixing& x) { return x.log_due(); }); })
+      .def("log_json",
+           [](const PyAdo& a) { return a.Ado([](AdoDynamicMixing& x) { return x.LogJson(); }); });
 }
 
 }  // namespace mixtera::python

@@ -1,5 +1,6 @@
 // The `_mixtera` extension: thin conversions over the engine (style.md §2.10). Everything
 // that blocks runs with the GIL released.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -12,6 +13,7 @@
 #include "base/logging.h"
 #include "base/strings.h"
 #include "engine/engine.h"
+#include "engine/job_manager.h"
 #include "ingest/spec_parser.h"
 #include "mixing_bindings.h"
 #include "mixture/mixture_parser.h"
@@ -41,7 +43,75 @@ std::string ReportJson(const std::string& name, const ingest::IngestReport& r) {
                 ",\"skipped_examples\":[", examples, "],\"warnings\":[", warnings, "]}");
 }
 
+// A live job's driver written in Python (mixtera.client builds the two callables from the
+// mixture's algorithm): start(initial: float64 array); on_feedback(step, mixture_id, losses,
+// counts) -> weights or None. Runs on the job manager's pool threads, taking the GIL.
+class PyDriver final : public engine::MixingDriver {
+ public:
+  PyDriver(py::object start, py::object on_feedback)
+      : start_(std::move(start)), on_feedback_(std::move(on_feedback)) {}
+  ~PyDriver() override {
+    py::gil_scoped_acquire gil;
+    start_ = py::object();
+    on_feedback_ = py::object();
+  }
+  Status Start(const std::vector<double>& initial) override {
+    py::gil_scoped_acquire gil;
+    try {
+      py::array_t<double> a(static_cast<py::ssize_t>(initial.size()));
+      std::copy(initial.begin(), initial.end(), a.mutable_data());
+      start_(a);
+    } catch (py::error_already_set& e) {
+      return Status::InvalidArgument(StrCat("the mixing algorithm's start failed: ", e.what()));
+    }
+    return Status::OK();
+  }
+  Result<std::optional<std::vector<double>>> OnFeedback(const chunk::FeedbackRecord& f) override {
+    py::gil_scoped_acquire gil;
+    try {
+      py::array_t<float> losses(static_cast<py::ssize_t>(f.losses.size()));
+      std::copy(f.losses.begin(), f.losses.end(), losses.mutable_data());
+      py::array_t<int64_t> counts(static_cast<py::ssize_t>(f.counts.size()));
+      std::copy(f.counts.begin(), f.counts.end(), counts.mutable_data());
+      py::object out = on_feedback_(f.training_step, f.mixture_id, losses, counts);
+      if (out.is_none()) return std::optional<std::vector<double>>();
+      return std::optional<std::vector<double>>(out.cast<std::vector<double>>());
+    } catch (py::error_already_set& e) {
+      return Status::InvalidArgument(StrCat("the mixing algorithm failed: ", e.what()));
+    } catch (const py::cast_error& e) {
+      return Status::InvalidArgument(
+          StrCat("the mixing algorithm returned something other than weights: ", e.what()));
+    }
+  }
+
+ private:
+  py::object start_;
+  py::object on_feedback_;
+};
+
 class PyEngine {
+ private:
+  // Runs `fn` (a job manager call) without the GIL and returns its value or raises.
+  template <typename Fn>
+  auto Unlocked(Fn fn) {
+    if (jobs_ == nullptr) ThrowStatus(Status::FailedPrecondition("the client is closed"));
+    using R = decltype(fn());
+    std::optional<R> result;
+    {
+      py::gil_scoped_release release;
+      result.emplace(fn());
+    }
+    if constexpr (std::is_same_v<R, Status>) {
+      return std::move(*result);
+    } else {
+      return ValueOrThrow(std::move(*result));
+    }
+  }
+
+  std::shared_ptr<chunk::Job> Job(const std::string& job_id) {
+    return Unlocked([&] { return jobs_->Get(job_id); });
+  }
+
  public:
   static std::unique_ptr<PyEngine> Open(const std::string& dir) {
     Result<std::unique_ptr<engine::Engine>> eng = Status::Internal("unset");
@@ -157,44 +227,169 @@ class PyEngine {
     auto job = Locked([&] { return engine_->ExecuteQuery(job_id, where, spec, options); });
     std::string summary = engine::JobSummaryJson(*job);
     for (const auto& w : job->definition().warnings) LogWarning(w);
-    std::lock_guard<std::mutex> lock(mu_);
-    jobs_[job_id] = std::move(job);
+    Status adopted;
+    {
+      py::gil_scoped_release release;
+      adopted = jobs_->Adopt(std::shared_ptr<chunk::Job>(std::move(job)));
+    }
+    ThrowIfError(adopted);
     return summary;
   }
 
-  // Chunk k of a job as JSON: {"status": "chunk", ...descriptor} | {"status": "not_yet"} |
-  // {"status": "end"}. Jobs of earlier sessions are opened from the directory.
-  std::string GetChunkJson(const std::string& job_id, int64_t k) {
-    chunk::Job* job = FindJob(job_id);
-    auto reply = [&] {
-      py::gil_scoped_release release;
-      return job->GetChunk(k);
-    }();
-    chunk::ChunkReply r = ValueOrThrow(std::move(reply));
-    if (r.status == chunk::ChunkStatus::kEnd) return "{\"status\":\"end\"}";
-    if (r.status == chunk::ChunkStatus::kNotYet) return "{\"status\":\"not_yet\"}";
-    std::string body = job->ChunkJson(r.chunk);
-    return "{\"status\":\"chunk\"," + body.substr(1);
+  // Chunk k of a job: {"status": "chunk" | "not_yet" | "end"} and, for a chunk, "index",
+  // "mixture_id", "partial" and "keys": [{"key_id", "num_samples", "ranges": [{"file",
+  // "begin", "end"}]}]. Jobs of earlier sessions are opened from the directory.
+  py::dict GetChunk(const std::string& job_id, int64_t k) {
+    auto job = Job(job_id);
+    chunk::ChunkReply r = Unlocked([&] { return jobs_->GetChunk(job_id, k); });
+    py::dict out;
+    if (r.status != chunk::ChunkStatus::kChunk) {
+      out["status"] = r.status == chunk::ChunkStatus::kEnd ? "end" : "not_yet";
+      return out;
+    }
+    out["status"] = "chunk";
+    out["index"] = r.chunk.index;
+    out["mixture_id"] = r.chunk.mixture_id;
+    out["partial"] = r.chunk.partial;
+    py::list& key_objects = key_objects_[job_id];
+    if (key_objects.empty()) {
+      py::object loads = py::module_::import("json").attr("loads");
+      for (size_t i = 0; i < job->definition().keys.size(); ++i) {
+        key_objects.append(loads(job->KeyJsonText(static_cast<int32_t>(i))));
+      }
+    }
+    const bool exact = job->definition().exact_tokens;
+    auto split = [&](const std::optional<chunk::SplitDocument>& d, const char* what) -> py::object {
+      if (!d) return py::none();
+      py::dict out;
+      out["file"] = job->definition().files[d->file_index].path;
+      out["sample"] = d->sample;
+      out[what] = d->tokens;
+      return out;
+    };
+    py::list keys;
+    for (const auto& part : r.chunk.keys) {
+      py::dict key;
+      key["key"] = key_objects[part.key_id];
+      key["key_id"] = part.key_id;
+      key["num_samples"] = part.num_samples;
+      if (exact) {
+        key["num_tokens"] = part.num_tokens;
+        key["head"] = split(part.head, "skip_tokens");
+        key["tail"] = split(part.tail, "keep_tokens");
+      }
+      py::list ranges;
+      for (const auto& range : part.ranges) {
+        py::dict d;
+        d["file"] = job->definition().files[range.file_index].path;
+        d["begin"] = range.begin;
+        d["end"] = range.end;
+        ranges.append(std::move(d));
+      }
+      key["ranges"] = std::move(ranges);
+      keys.append(std::move(key));
+    }
+    out["keys"] = std::move(keys);
+    return out;
   }
 
-  std::string JobSummary(const std::string& job_id) {
-    return engine::JobSummaryJson(*FindJob(job_id));
+  std::string JobSummary(const std::string& job_id) { return engine::JobSummaryJson(*Job(job_id)); }
+
+  // A consumer of this process starts chunk k of the job (engine::JobManager::StartChunk).
+  void StartChunk(const std::string& job_id, int64_t k) {
+    ThrowIfError(Unlocked([&] { return jobs_->StartChunk(job_id, k); }));
+  }
+
+  py::dict ProcessFeedback(const std::string& job_id, int64_t step, int64_t mixture_id,
+                           py::array_t<float, py::array::c_style | py::array::forcecast> losses,
+                           py::array_t<int64_t, py::array::c_style | py::array::forcecast> counts,
+                           int64_t dp_group, int64_t position) {
+    engine::ClientFeedback f;
+    f.training_step = step;
+    f.mixture_id = mixture_id;
+    f.losses.assign(losses.data(), losses.data() + losses.size());
+    f.counts.assign(counts.data(), counts.data() + counts.size());
+    f.dp_group = dp_group;
+    f.position = position;
+    engine::FeedbackResult r = Unlocked([&] { return jobs_->ProcessFeedback(job_id, f); });
+    py::dict out;
+    out["duplicate"] = r.duplicate;
+    out["ignored"] = r.ignored;
+    out["applies_at"] = r.applies_at;
+    return out;
+  }
+
+  // Attaches a live job's mixing algorithm: a native one (`native`, a
+  // `_mixtera.MixingAlgorithm`) or Python callables (PyDriver).
+  void SetMixingAlgorithm(const std::string& job_id, py::object native, py::object start,
+                          py::object on_feedback) {
+    std::shared_ptr<engine::MixingDriver> driver;
+    if (!native.is_none()) {
+      driver = NativeDriverOf(native);
+      if (driver == nullptr) {
+        ThrowStatus(Status::InvalidArgument("not a native mixing algorithm"));
+      }
+    } else {
+      driver = std::make_shared<PyDriver>(std::move(start), std::move(on_feedback));
+    }
+    ThrowIfError(Unlocked([&] { return jobs_->SetDriver(job_id, std::move(driver)); }));
+  }
+
+  std::vector<std::pair<int64_t, std::vector<double>>> MixtureLog(const std::string& job_id) {
+    auto log = Unlocked([&] { return jobs_->MixtureLog(job_id); });
+    std::vector<std::pair<int64_t, std::vector<double>>> out;
+    for (auto& e : log) out.emplace_back(e.start_chunk, std::move(e.weights));
+    return out;
+  }
+
+  py::dict JobStatus(const std::string& job_id) {
+    engine::LiveJobStatus s = Unlocked([&] { return jobs_->JobStatus(job_id); });
+    py::dict out;
+    out["job_id"] = s.job_id;
+    out["dynamic"] = s.dynamic;
+    out["writer"] = s.writer;
+    out["lag_chunks"] = s.lag_chunks;
+    out["horizon"] = s.horizon;
+    out["planned_chunks"] = s.planned_chunks;
+    out["num_mixtures"] = s.num_mixtures;
+    out["feedback_records"] = s.feedback_records;
+    out["pending_feedback"] = s.pending_feedback;
+    out["driver_errors"] = s.driver_errors;
+    out["last_driver_error"] = s.last_driver_error;
+    return out;
+  }
+
+  void Drain(const std::string& job_id) {
+    ThrowIfError(Unlocked([&] { return jobs_->Drain(job_id); }));
+  }
+
+  const std::shared_ptr<engine::JobManager>& jobs() const {
+    if (jobs_ == nullptr) ThrowStatus(Status::FailedPrecondition("the client is closed"));
+    return jobs_;
   }
 
   const std::string& dir() const { return dir_; }
 
-  // Releases the metadata store (and its file lock) and the open jobs; the Python client
-  // refuses further calls.
+  // Releases the metadata store (and its file lock) and the live jobs (streams still open
+  // keep theirs); the Python client refuses further calls.
   void Close() {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(mu_);
-    jobs_.clear();
+    jobs_.reset();
+    engine_.reset();
+  }
+
+  ~PyEngine() {
+    py::gil_scoped_release release;  // the job manager's pool may be waiting for the GIL
+    jobs_.reset();
     engine_.reset();
   }
 
  private:
   explicit PyEngine(std::unique_ptr<engine::Engine> e)
-      : engine_(std::move(e)), dir_(engine_->dir()) {}
+      : engine_(std::move(e)),
+        dir_(engine_->dir()),
+        jobs_(std::make_shared<engine::JobManager>(dir_)) {}
 
   // Runs `fn` without the GIL and returns its value or raises.
   template <typename Fn>
@@ -209,33 +404,20 @@ class PyEngine {
     return ValueOrThrow(std::move(*result));
   }
 
-  chunk::Job* FindJob(const std::string& job_id) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = jobs_.find(job_id);
-      if (it != jobs_.end()) return it->second.get();
-    }
-    ThrowIfError(chunk::ValidateJobId(job_id));
-    Result<std::unique_ptr<chunk::Job>> job = Status::Internal("unset");
-    {
-      py::gil_scoped_release release;
-      job = chunk::Job::Open(engine_->JobDir(job_id));
-    }
-    auto opened = ValueOrThrow(std::move(job));
-    std::lock_guard<std::mutex> lock(mu_);
-    auto& slot = jobs_[job_id];
-    if (slot == nullptr) slot = std::move(opened);
-    return slot.get();
-  }
-
-  std::map<std::string, std::unique_ptr<chunk::Job>> jobs_;
   std::unique_ptr<engine::Engine> engine_;  // null after Close()
   std::string dir_;
+  std::shared_ptr<engine::JobManager> jobs_;     // null after Close()
+  std::map<std::string, py::list> key_objects_;  // per job: its keys as Python dicts
   // The engine is not thread-safe: calls from several Python threads take turns.
   std::mutex mu_;
 };
 
 }  // namespace
+
+std::shared_ptr<engine::JobManager> JobManagerOf(py::handle engine) {
+  return engine.cast<const PyEngine&>().jobs();
+}
+
 }  // namespace mixtera::python
 
 PYBIND11_MODULE(_mixtera, m) {
@@ -255,8 +437,17 @@ PYBIND11_MODULE(_mixtera, m) {
            py::arg("overlapping") = false, py::arg("bos") = false, py::arg("eos") = false)
       .def("count_tokens", &PyEngine::CountTokens, py::arg("name"), py::arg("tokenizer"),
            py::arg("threads") = 0)
-      .def("get_chunk_json", &PyEngine::GetChunkJson, py::arg("job_id"), py::arg("index"))
+      .def("get_chunk", &PyEngine::GetChunk, py::arg("job_id"), py::arg("index"))
       .def("job_summary_json", &PyEngine::JobSummary, py::arg("job_id"))
+      .def("start_chunk", &PyEngine::StartChunk, py::arg("job_id"), py::arg("index"))
+      .def("process_feedback", &PyEngine::ProcessFeedback, py::arg("job_id"), py::arg("step"),
+           py::arg("mixture_id"), py::arg("losses"), py::arg("counts"), py::arg("dp_group"),
+           py::arg("position"))
+      .def("set_mixing_algorithm", &PyEngine::SetMixingAlgorithm, py::arg("job_id"),
+           py::arg("native"), py::arg("start"), py::arg("on_feedback"))
+      .def("mixture_log", &PyEngine::MixtureLog, py::arg("job_id"))
+      .def("job_status", &PyEngine::JobStatus, py::arg("job_id"))
+      .def("drain", &PyEngine::Drain, py::arg("job_id"))
       .def("close", &PyEngine::Close)
       .def_property_readonly("directory", &PyEngine::dir);
   m.def(

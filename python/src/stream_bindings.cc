@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "client/chunk_source.h"
 #include "client/sample_stream.h"
 #include "engine/engine.h"
 #include "status_bridge.h"
@@ -62,11 +63,14 @@ py::array_t<T> ArrayOver(std::shared_ptr<Owner> owner, const T* data,
 
 class PySampleStream {
  public:
-  static std::unique_ptr<PySampleStream> Open(
-      const std::string& directory, const std::string& job_id, int64_t dp_group, int64_t node,
-      int64_t worker, const std::string& mode, py::object tokenizer, int64_t sequence_length,
-      bool overlapping, std::optional<int32_t> bos, std::optional<int32_t> eos,
-      bool document_starts, int64_t prefetch_chunks, int tokenize_threads, int64_t start) {
+  static std::unique_ptr<PySampleStream> Open(const std::string& directory,
+                                              const std::string& job_id, int64_t dp_group,
+                                              int64_t node, int64_t worker, const std::string& mode,
+                                              py::object tokenizer, int64_t sequence_length,
+                                              bool overlapping, std::optional<int32_t> bos,
+                                              std::optional<int32_t> eos, bool document_starts,
+                                              int64_t prefetch_chunks, int tokenize_threads,
+                                              int64_t start, py::object engine, bool decide) {
     client::StreamOptions options;
     options.dp_group = dp_group;
     options.node = node;
@@ -91,22 +95,33 @@ class PySampleStream {
     options.start = start;
     std::shared_ptr<const tokenize::Tokenizer> tok;
     if (!tokenizer.is_none()) tok = tokenizer.cast<const PyTokenizer&>().shared();
+    // In the process that owns the job (the client's engine) the stream reads the live job
+    // and, with `decide`, reports the chunks it starts; elsewhere (DataLoader workers) it
+    // opens the job folder and follows its state log.
+    std::shared_ptr<engine::JobManager> jobs;
+    if (!engine.is_none()) jobs = JobManagerOf(engine);
     Result<std::unique_ptr<client::SampleStream>> stream = Status::Internal("unset");
     {
       py::gil_scoped_release release;
-      Result<std::unique_ptr<chunk::Job>> job =
-          chunk::Job::Open(engine::Engine::JobDirOf(directory, job_id));
-      if (!job.ok()) {
-        stream = job.status();
+      Result<std::unique_ptr<client::ChunkSource>> source =
+          jobs != nullptr
+              ? client::ManagedChunkSource(jobs, job_id, decide)
+              : client::FollowingChunkSource(engine::Engine::JobDirOf(directory, job_id));
+      if (!source.ok()) {
+        stream = source.status();
       } else {
-        stream = client::SampleStream::Open(
-            std::shared_ptr<const chunk::Job>(std::move(job).value()), options, tok);
+        stream = client::SampleStream::Open(std::move(source).value(), options, tok);
       }
     }
     auto out = std::make_unique<PySampleStream>();
     out->stream_ = ValueOrThrow(std::move(stream));
     out->mode_ = options.mode;
     return out;
+  }
+
+  ~PySampleStream() {
+    py::gil_scoped_release release;  // stopping the prefetch thread may wait for a refit
+    stream_.reset();
   }
 
   // The next chunk as a dict, or None at the end.
@@ -175,7 +190,8 @@ void BindSampleStream(py::module_& m) {
                   py::arg("dp_group"), py::arg("node"), py::arg("worker"), py::arg("mode"),
                   py::arg("tokenizer"), py::arg("sequence_length"), py::arg("overlapping"),
                   py::arg("bos"), py::arg("eos"), py::arg("document_starts"),
-                  py::arg("prefetch_chunks"), py::arg("tokenize_threads"), py::arg("start"))
+                  py::arg("prefetch_chunks"), py::arg("tokenize_threads"), py::arg("start"),
+                  py::arg("engine") = py::none(), py::arg("decide") = false)
       .def("next_chunk", &PySampleStream::NextChunk);
 }
 

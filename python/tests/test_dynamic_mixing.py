@@ -156,8 +156,13 @@ def test_schedule_by_training_step_switches_as_the_original():
     assert late.current_mixture is js
     late.process_client_feedback(SimpleNamespace(training_steps=10))
     assert late.current_mixture is html
-    with pytest.raises(InvalidArgumentError, match="needs a live job"):
-        sched.to_dict()
+    # As a job: a dynamic mixture over every entry's keys (sorted by start), starting with
+    # the first entry's weights; feedback switches them (python/tests/test_live_jobs.py).
+    d = sched.to_dict()
+    assert d["type"] == "dynamic"
+    assert d["weights"] == [{"key": {"language": ["JavaScript"]}, "weight": 1.0},
+                            {"key": {"language": ["HTML"]}, "weight": 0.0}]
+    assert sched.step_weights(199) == [1.0, 0.0] and sched.step_weights(200) == [0.0, 1.0]
     with pytest.raises(InvalidArgumentError, match="cannot be mixed"):
         MixtureSchedule(5, [ScheduleEntry(0, js), ScheduleEntry(start_chunk=3, mixture=html)])
     with pytest.raises(InvalidArgumentError, match="either start_step"):

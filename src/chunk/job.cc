@@ -476,6 +476,10 @@ Status Job::UpdateMixture(int64_t at_chunk, std::vector<double> weights) {
   return Status::OK();
 }
 
+std::string Job::KeyJsonText(int32_t key_id) const {
+  return KeyJson(def_.keys[key_id].key).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string Job::ChunkJson(const ChunkDescriptor& chunk) const {
   json j;
   j["index"] = chunk.index;

@@ -243,6 +243,8 @@ class Job {
   std::string StateJson() const;
   Status RestoreState(std::string_view json);
 
+  // Key `key_id`'s properties as a JSON object ({"prop": [values]}), as in ChunkJson.
+  std::string KeyJsonText(int32_t key_id) const;
   // The descriptor as one JSON object (the CLI's `chunks --json` line).
   std::string ChunkJson(const ChunkDescriptor& chunk) const;
   // The job definition as JSON (job.json).

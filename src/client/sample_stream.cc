@@ -53,15 +53,20 @@ void SplitDocCache::Insert(const Key& key, const std::vector<int32_t>& ids) {
   if (docs_.size() > kMaxDocuments) docs_.pop_back();
 }
 
-SampleStream::SampleStream(std::shared_ptr<const chunk::Job> job, StreamOptions options,
+SampleStream::SampleStream(std::unique_ptr<ChunkSource> source, StreamOptions options,
                            std::shared_ptr<const tokenize::Tokenizer> tokenizer)
-    : job_(std::move(job)), options_(std::move(options)), tokenizer_(std::move(tokenizer)) {
+    : source_(std::move(source)),
+      job_(&source_->job()),
+      options_(std::move(options)),
+      tokenizer_(std::move(tokenizer)) {
   next_ = options_.start;
+  handed_ = options_.start;
 }
 
 Result<std::unique_ptr<SampleStream>> SampleStream::Open(
-    std::shared_ptr<const chunk::Job> job, StreamOptions options,
+    std::unique_ptr<ChunkSource> source, StreamOptions options,
     std::shared_ptr<const tokenize::Tokenizer> tokenizer) {
+  const chunk::Job* job = &source->job();
   const chunk::Topology& topo = job->definition().topology;
   auto bad = [](std::string what) { return Status::InvalidArgument(std::move(what)); };
   if (options.dp_group < 0 || options.dp_group >= topo.dp_groups) {
@@ -108,7 +113,7 @@ Result<std::unique_ptr<SampleStream>> SampleStream::Open(
     }
   }
   std::unique_ptr<SampleStream> stream(
-      new SampleStream(std::move(job), std::move(options), std::move(tokenizer)));
+      new SampleStream(std::move(source), std::move(options), std::move(tokenizer)));
   if (stream->options_.prefetch_chunks > 0) {
     stream->producer_ = std::thread([s = stream.get()] { s->Prefetch(); });
   }
@@ -121,7 +126,7 @@ SampleStream::~SampleStream() {
     stop_ = true;
   }
   cancel_ = true;
-  job_->WakeWaiters();
+  source_->Wake();
   cv_.notify_all();
   if (producer_.joinable()) producer_.join();
 }
@@ -138,9 +143,7 @@ Result<std::optional<SampleStream::ReadChunk>> SampleStream::Read(int64_t t) con
       chunk::ConsumerChunk(topo.dp_groups, options_.dp_group, topo.num_workers, options_.worker, t);
   // A chunk a dynamic mixture has not decided yet is waited for (no polling); the stream's
   // destructor cancels the wait.
-  MIXTERA_ASSIGN_OR_RETURN(
-      chunk::ChunkReply reply,
-      job_->WaitForChunk(k, std::chrono::steady_clock::time_point::max(), &cancel_));
+  MIXTERA_ASSIGN_OR_RETURN(chunk::ChunkReply reply, source_->WaitForChunk(k, &cancel_));
   if (reply.status == chunk::ChunkStatus::kEnd) return std::optional<ReadChunk>();
   const bool records = options_.mode == StreamMode::kDict;
   MIXTERA_ASSIGN_OR_RETURN(
@@ -328,6 +331,27 @@ void SampleStream::Prefetch() {
 
 Result<std::unique_ptr<LoadedChunk>> SampleStream::Next() {
   if (failed_) return *failed_;
+  if (!ended_) {
+    const chunk::Topology& topo = job_->definition().topology;
+    Status started = source_->StartChunk(chunk::ConsumerChunk(
+        topo.dp_groups, options_.dp_group, topo.num_workers, options_.worker, handed_));
+    if (!started.ok()) {
+      failed_ = started;
+      return started;
+    }
+  }
+  Result<std::unique_ptr<LoadedChunk>> out = NextLoaded();
+  if (out.ok()) {
+    if (*out == nullptr) {
+      ended_ = true;
+    } else {
+      ++handed_;
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<LoadedChunk>> SampleStream::NextLoaded() {
   if (!producer_.joinable()) {
     Result<std::unique_ptr<LoadedChunk>> loaded = Load(next_);
     if (!loaded.ok()) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "chunk/job.h"
+#include "client/chunk_source.h"
 #include "client/token_packer.h"
 #include "formats/sample_reader.h"
 #include "mixtera/result.h"
@@ -99,18 +100,25 @@ class SampleStream {
   // mode. Errors: InvalidArgument naming the bad option (a dp group outside the topology, a
   // worker >= num_workers, sequence_length < 1 in token mode, no tokenizer).
   static Result<std::unique_ptr<SampleStream>> Open(
-      std::shared_ptr<const chunk::Job> job, StreamOptions options,
+      std::unique_ptr<ChunkSource> source, StreamOptions options,
       std::shared_ptr<const tokenize::Tokenizer> tokenizer);
+  // A job in memory that nobody changes while it streams (JobChunkSource).
+  static Result<std::unique_ptr<SampleStream>> Open(
+      std::shared_ptr<const chunk::Job> job, StreamOptions options,
+      std::shared_ptr<const tokenize::Tokenizer> tokenizer) {
+    return Open(JobChunkSource(std::move(job)), std::move(options), std::move(tokenizer));
+  }
   ~SampleStream();
   SampleStream(const SampleStream&) = delete;
   SampleStream& operator=(const SampleStream&) = delete;
 
-  // The consumer's next chunk, or nullptr after its last one. Blocks while the chunk is
-  // being read. After an error the stream stays failed with that error.
+  // The consumer's next chunk, or nullptr after its last one. Tells the source the consumer
+  // starts it first (a live job decides it then; read-ahead waits at undecided chunks).
+  // Blocks while the chunk is being read. After an error the stream stays failed with it.
   Result<std::unique_ptr<LoadedChunk>> Next();
 
  private:
-  SampleStream(std::shared_ptr<const chunk::Job> job, StreamOptions options,
+  SampleStream(std::unique_ptr<ChunkSource> source, StreamOptions options,
                std::shared_ptr<const tokenize::Tokenizer> tokenizer);
 
   // A chunk's descriptor and samples, read but not yet ordered or tokenized.
@@ -128,8 +136,11 @@ class SampleStream {
   // Orders (and in token mode tokenizes and packs) a read chunk.
   Result<std::unique_ptr<LoadedChunk>> Finish(ReadChunk read) const;
   void Prefetch();
+  // Next without the start report.
+  Result<std::unique_ptr<LoadedChunk>> NextLoaded();
 
-  std::shared_ptr<const chunk::Job> job_;
+  std::unique_ptr<ChunkSource> source_;
+  const chunk::Job* job_;  // source_->job()
   StreamOptions options_;
   std::shared_ptr<const tokenize::Tokenizer> tokenizer_;
   // Used by Load only, which runs on one thread (the producer, or Next's caller without
@@ -137,7 +148,9 @@ class SampleStream {
   std::unique_ptr<formats::ReaderCache> reader_cache_ = std::make_unique<formats::ReaderCache>();
   // Used by Finish only (one thread, like Load).
   mutable SplitDocCache split_docs_;
-  int64_t next_ = 0;  // the next t to hand out (no prefetch) or to load (prefetch)
+  int64_t next_ = 0;    // the next t to hand out (no prefetch) or to load (prefetch)
+  int64_t handed_ = 0;  // the next t to hand out
+  bool ended_ = false;  // Next returned the end
 
   // Prefetch state, guarded by mu_.
   std::mutex mu_;
