@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
@@ -62,6 +62,13 @@ class MixteraTorchDataset(IterableDataset):
             raise NotFoundError(f"job {query.job_id!r} does not exist in {self._directory} "
                                 "(execute it first, or pass execute_query=True)") from None
         self._num_workers = max(1, int(topology["num_workers"]))
+        self._topology = {"dp_groups": int(topology["dp_groups"]), "num_workers": self._num_workers}
+        with open(job_file, "r", encoding="utf-8") as f:
+            self._dynamic = json.load(f)["mixture"].get("type") == "dynamic"
+        self._client: Optional[MixteraClient] = client  # the owner; never pickled
+        # Set by MixteraDataLoader: workers tag each item with its position, and the loader
+        # decides a live job's chunks in the main process.
+        self._tag_positions = False
         self._args = copy.copy(result_streaming_args)
         if isinstance(self._args.tokenizer, Tokenizer):
             self._args.tokenizer = self._args.tokenizer.path  # workers load it from the file
@@ -71,11 +78,17 @@ class MixteraTorchDataset(IterableDataset):
 
     def __getstate__(self) -> Dict[str, Any]:
         return {"directory": self._directory, "num_workers": self._num_workers,
-                "args": vars(self._args), "return_key_id": self._return_key_id}
+                "args": vars(self._args), "return_key_id": self._return_key_id,
+                "dynamic": self._dynamic, "tag_positions": self._tag_positions,
+                "topology": self._topology}
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self._directory = state["directory"]
         self._num_workers = state["num_workers"]
+        self._dynamic = state["dynamic"]
+        self._tag_positions = state["tag_positions"]
+        self._topology = state["topology"]
+        self._client = None
         args = ResultStreamingArgs(state["args"]["job_id"])
         args.__dict__.update(state["args"])
         self._args = args
@@ -93,7 +106,20 @@ class MixteraTorchDataset(IterableDataset):
         args = copy.copy(self._args)
         args.worker_id = 0 if info is None else info.id
         progress = self.progress.setdefault(args.worker_id, {"chunks": 0, "in_chunk": 0})
-        for chunk in stream_job_chunks(self._directory, args, start=progress["chunks"]):
+        in_owner = info is None and self._client is not None
+        if info is not None and self._dynamic and not self._tag_positions:
+            raise InvalidArgumentError(
+                "a job with a dynamic mixture decides its chunks as the training loop receives them: "
+                "with DataLoader worker processes use mixtera.torch.MixteraDataLoader")
+        if in_owner:
+            # The training loop's own process: the stream reports the chunks it starts.
+            chunks = stream_job_chunks(self._directory, args, start=progress["chunks"],
+                                       engine=self._client._engine, decide=True)
+        else:
+            chunks = stream_job_chunks(self._directory, args, start=progress["chunks"])
+        for chunk in chunks:
+            if in_owner:
+                self._client._note_received(args.job_id, chunk["chunk"], chunk["mixture_id"])
             if "texts" in chunk:
                 items = zip(chunk["key_ids"], chunk["texts"])
             elif "samples" in chunk:
@@ -101,8 +127,94 @@ class MixteraTorchDataset(IterableDataset):
             else:
                 windows = torch.from_numpy(chunk["windows"])  # shares the chunk's memory
                 items = zip(chunk["key_ids"].tolist(), windows)
+            n = len(chunk["key_ids"])
             for i, (key_id, sample) in enumerate(items):
                 progress["in_chunk"] = i + 1
-                yield (key_id, sample) if self._return_key_id else sample
+                item = (key_id, sample) if self._return_key_id else sample
+                if self._tag_positions:
+                    item = _Tagged((args.worker_id, chunk["chunk"], i, n, chunk["mixture_id"]), item)
+                yield item
             progress["chunks"] += 1
             progress["in_chunk"] = 0
+
+
+class _Tagged:
+    """An item and its position (worker, global chunk, index in chunk, chunk items, mixture
+    id), from a worker to MixteraDataLoader's collate wrapper."""
+
+    __slots__ = ("position", "item")
+
+    def __init__(self, position: Tuple[int, int, int, int, int], item: Any) -> None:
+        self.position = position
+        self.item = item
+
+
+class _PositionCollate:
+    """Wraps a collate function: returns (positions of the batch's items, collated batch)."""
+
+    def __init__(self, collate: Any) -> None:
+        self.collate = collate
+
+    def __call__(self, batch: Any) -> Any:
+        if isinstance(batch, _Tagged):  # batch_size=None: one item at a time
+            return [batch.position], self.collate(batch.item)
+        return [t.position for t in batch], self.collate([t.item for t in batch])
+
+
+class MixteraDataLoader(torch.utils.data.DataLoader):
+    """A ``torch.utils.data.DataLoader`` over a :class:`MixteraTorchDataset` that counts
+    positions where the training loop receives the items — in the main process, also with
+    worker processes — and, for a job with a dynamic mixture, decides each chunk when the loop
+    is about to start it (docs/mixtures.md, "Live jobs").
+
+    ``positions``: per DataLoader worker, ``{"chunk": global chunk index, "in_chunk": items
+    received from it}`` of the last item handed to the loop. Takes the DataLoader's arguments.
+    With worker processes and lag 0 every chunk should hold at least one batch (else set
+    ``DynamicMixture(mixture_lag_chunks=...)``).
+    """
+
+    def __init__(self, dataset: MixteraTorchDataset, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(dataset, MixteraTorchDataset):
+            raise InvalidArgumentError("MixteraDataLoader takes a mixtera.torch.MixteraTorchDataset")
+        from torch.utils.data.dataloader import default_collate, default_convert
+        batch_size = kwargs.get("batch_size", args[0] if args else 1)
+        collate = kwargs.pop("collate_fn", None)
+        if collate is None:
+            collate = default_collate if batch_size is not None else default_convert
+        dataset._tag_positions = True
+        super().__init__(dataset, *args, collate_fn=_PositionCollate(collate), **kwargs)
+        self.positions: Dict[int, Dict[str, int]] = {}
+
+    def __iter__(self) -> Iterator[Any]:
+        ds: MixteraTorchDataset = self.dataset  # type: ignore[assignment]
+        client, job_id = ds._client, ds._args.job_id
+        G, W = ds._topology["dp_groups"], ds._num_workers
+        g = ds._args.dp_group_id
+        B = self.batch_size or 1
+        # Per worker: [current global chunk, items received in it, its items] (None: none yet).
+        state: Dict[int, Optional[list]] = {w: None for w in range(W)}
+        order = list(range(W))  # the workers the DataLoader asks in turn (round robin)
+        turn = 0
+        decide = client is not None and ds._dynamic and self.num_workers > 0
+        it = super().__iter__()
+        while True:
+            if decide:
+                w = order[turn % len(order)]
+                s = state[w]
+                if s is None:
+                    first = g + G * w  # the worker's first chunk (ConsumerChunk, t = 0)
+                    client._engine.start_chunk(job_id, first)
+                elif s[1] + B > s[2]:
+                    # The next batch crosses into the worker's next chunk: the loop starts it.
+                    client._engine.start_chunk(job_id, s[0] + G * W)
+            try:
+                positions, batch = next(it)
+            except StopIteration:
+                return
+            for (w, chunk, i, n, mixture_id) in positions:
+                state[w] = [chunk, i + 1, n]
+                self.positions[w] = {"chunk": chunk, "in_chunk": i + 1}
+                if client is not None:
+                    client._note_received(job_id, chunk, mixture_id)
+            turn += 1
+            yield batch

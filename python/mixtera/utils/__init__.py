@@ -1,0 +1,1 @@
+"""Helpers for training loops (the original's ``mixtera.utils``)."""
