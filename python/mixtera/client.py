@@ -347,12 +347,12 @@ def stream_job_chunks(directory: str, args: "ResultStreamingArgs", start: int = 
 
 
 def _job_packing(directory: str, job_id: str) -> Dict[str, Any]:
-    """The job's token packing (QueryExecutionArgs), {} when the job has none or is missing
-    (SampleStream.open then reports the missing job)."""
+    """The job's token packing (QueryExecutionArgs), {} when the job is missing or unreadable
+    (SampleStream.open then reports why)."""
+    from .errors import MixteraError
     try:
-        with open(os.path.join(os.fspath(directory), "jobs", job_id, "job.json"), "r", encoding="utf-8") as f:
-            return json.load(f).get("packing") or {}
-    except (OSError, ValueError):
+        return _mixtera.job_info(os.fspath(directory), job_id)["packing"]
+    except MixteraError:
         return {}
 
 

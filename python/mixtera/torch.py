@@ -16,7 +16,6 @@ no gaps.
 from __future__ import annotations
 
 import copy
-import json
 import os
 from typing import Any, Dict, Iterator, Optional, Tuple
 
@@ -54,17 +53,16 @@ class MixteraTorchDataset(IterableDataset):
         self._directory = client.directory
         # The consumers the job was executed for (docs/job_format.md), which the DataLoader
         # must match: fewer workers would leave chunks unread, more would find none.
-        job_file = os.path.join(self._directory, "jobs", query.job_id, "job.json")
+        from . import _mixtera
         try:
-            with open(job_file, "r", encoding="utf-8") as f:
-                topology = json.load(f)["topology"]
-        except FileNotFoundError:
+            info = _mixtera.job_info(self._directory, query.job_id)
+        except NotFoundError:
             raise NotFoundError(f"job {query.job_id!r} does not exist in {self._directory} "
                                 "(execute it first, or pass execute_query=True)") from None
+        topology = info["topology"]
         self._num_workers = max(1, int(topology["num_workers"]))
         self._topology = {"dp_groups": int(topology["dp_groups"]), "num_workers": self._num_workers}
-        with open(job_file, "r", encoding="utf-8") as f:
-            self._dynamic = json.load(f)["mixture"].get("type") == "dynamic"
+        self._dynamic = bool(info["dynamic"])
         self._client: Optional[MixteraClient] = client  # the owner; never pickled
         # Set by MixteraDataLoader: workers tag each item with its position, and the loader
         # decides a live job's chunks in the main process.

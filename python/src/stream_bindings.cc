@@ -184,7 +184,35 @@ class PySampleStream {
 
 }  // namespace
 
+// What a consumer needs to know about a job before streaming it, read by the job's own code
+// (Python never parses job files): topology, token packing, dynamic and lag.
+py::dict JobInfo(const std::string& directory, const std::string& job_id) {
+  ThrowIfError(chunk::ValidateJobId(job_id));
+  Result<std::unique_ptr<chunk::Job>> opened = Status::Internal("unset");
+  {
+    py::gil_scoped_release release;
+    opened = chunk::Job::Open(engine::Engine::JobDirOf(directory, job_id));
+  }
+  std::unique_ptr<chunk::Job> job = ValueOrThrow(std::move(opened));
+  const chunk::JobDefinition& def = job->definition();
+  py::dict topology, packing, out;
+  topology["dp_groups"] = def.topology.dp_groups;
+  topology["nodes_per_group"] = def.topology.nodes_per_group;
+  topology["num_workers"] = def.topology.num_workers;
+  packing["sequence_length"] = def.packing.sequence_length;
+  packing["overlapping"] = def.packing.overlapping;
+  packing["bos"] = def.packing.bos;
+  packing["eos"] = def.packing.eos;
+  out["topology"] = topology;
+  out["packing"] = packing;
+  out["dynamic"] = job->dynamic();
+  out["lag_chunks"] = job->lag_chunks();
+  return out;
+}
+
 void BindSampleStream(py::module_& m) {
+  m.def("job_info", &JobInfo, py::arg("directory"), py::arg("job_id"),
+        "A job's topology, packing, dynamic and lag_chunks (raises NotFoundError)");
   py::class_<PySampleStream>(m, "SampleStream")
       .def_static("open", &PySampleStream::Open, py::arg("directory"), py::arg("job_id"),
                   py::arg("dp_group"), py::arg("node"), py::arg("worker"), py::arg("mode"),
