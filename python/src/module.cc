@@ -261,11 +261,11 @@ class PyEngine {
     const bool exact = job->definition().exact_tokens;
     auto split = [&](const std::optional<chunk::SplitDocument>& d, const char* what) -> py::object {
       if (!d) return py::none();
-      py::dict out;
-      out["file"] = job->definition().files[d->file_index].path;
-      out["sample"] = d->sample;
-      out[what] = d->tokens;
-      return out;
+      py::dict document;
+      document["file"] = job->definition().files[d->file_index].path;
+      document["sample"] = d->sample;
+      document[what] = d->tokens;
+      return document;
     };
     py::list keys;
     for (const auto& part : r.chunk.keys) {
