@@ -11,17 +11,22 @@
     MixteraTorchDataset: the shares are now exact and no token is left over;
  6. trains a tiny PyTorch language model (tools/demo/tinylm.py) on packed windows streamed
     by DataLoader workers, with held-out loss per mixture key;
- 7. prints per mixture key the samples and tokens delivered vs the mixture, and tokens/s.
+ 7. trains the same model again from the same weights on a live job whose mixture ADO
+    changes from the per-key training losses the loop reports (MixteraDataLoader +
+    handle_mixtera_feedback; intervals scaled to the run);
+ 8. prints per mixture key the samples and tokens delivered vs the mixture, what each run
+    trained on and its held-out losses, and tokens/s; writes report.json and two PNG plots
+    (mixture weights and held-out loss per key over steps).
 
-Usage: /usr/bin/python3 tools/demo.py --build build [--out DIR] [--quick] [--steps N]
-`--quick` (a small corpus, 40 steps, about 30 s) is for tests. Everything is written to OUT
+Usage: /usr/bin/python3 tools/demo.py --build build [--out DIR] [--quick] [--steps N] [--no-ado]
+`--quick` (a small corpus, 40 steps per run, about a minute) is for tests. Everything is written to OUT
 (default BUILD/demo), which is deleted first; nothing is fetched from the network.
 """
 
 import argparse
+import copy
 import ctypes
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -49,6 +54,9 @@ MIXTURE = [
     ("licences: en", {"domain": ["license"]}, 0.05),
 ]
 WINDOWS_PER_CHUNK = 320
+# The ADO run's chunks: smaller, so that the mixture can change every 10 steps (5 in --quick).
+ADO_WINDOWS_PER_CHUNK = 80
+ADO_WINDOWS_PER_CHUNK_QUICK = 40
 # `split` is Mixtera's deterministic hash split (5% 'holdout'); `bytes` a numeric property.
 WHERE = "split == 'train' and bytes >= 256"
 WHERE_HOLDOUT = "split == 'holdout' and bytes >= 256"
@@ -223,6 +231,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--no-exact", action="store_true",
                     help="skip count-tokens: train on the job with estimated token counts")
+    ap.add_argument("--no-ado", action="store_true", help="skip the second training run, with ADO")
     args = ap.parse_args()
     steps = args.steps or (40 if args.quick else 300)
     scale = 0.15 if args.quick else 1.0
@@ -238,8 +247,11 @@ def main():
     tune_cpu_runtime()
     import mixtera  # noqa: E402
     import torch  # noqa: E402
-    from mixtera.torch import MixteraTorchDataset  # noqa: E402
+    from mixtera.torch import MixteraDataLoader, MixteraTorchDataset  # noqa: E402
+    from mixtera.utils.feedback import handle_mixtera_feedback  # noqa: E402
     import tinylm  # noqa: E402  (tools/demo/tinylm.py)
+    import training  # noqa: E402  (tools/demo/training.py)
+    import plots as demo_plots  # noqa: E402  (tools/demo/plots.py)
 
     t_start = time.perf_counter()
     phases = Phases()
@@ -339,17 +351,14 @@ def main():
                                       streaming_args(mixtera, train_job, seq), return_key_id=True,
                                       execute_query=False)
 
-    # 6. Train ---------------------------------------------------------------------------------
-    section(f"6. Train a tiny LM on job '{train_job}' for {steps} steps")
+    # 6. Train (static) ------------------------------------------------------------------------
+    section(f"6. Train a tiny LM on job '{train_job}' for {steps} steps (the static mixture)")
     per_key_eval = 4 if args.quick else 8
     heldout = holdout_windows(mixtera, client, keys, seq, per_key_eval, tokenizer)
     heldout = {k: torch.from_numpy(v) for k, v in heldout.items()}
     phases.lap("held-out windows")
     model = tinylm.TinyLM(tokenizer.vocab_size, seq)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = max(1, steps // 10)  # linear warm-up, then cosine decay to 0
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    initial_state = copy.deepcopy(model.state_dict())  # the ADO run starts from the same weights
     blas = tinylm.blas_library()
     print(f"  model: {tinylm.num_parameters(model) / 1e6:.2f} M parameters (2 transformer layers, d_model 64, "
           f"adaptive softmax over all {tokenizer.vocab_size:,} GPT-2 ids); batch {batch} x {seq} tokens; AdamW, "
@@ -361,57 +370,72 @@ def main():
     print(f">>> for key_ids, windows in loader: loss = model(windows)...   (train loss: mean of the last "
           f"{max(5, steps // 12)} steps; held-out loss: {sum(len(v) for v in heldout.values())} windows of "
           f"\"{WHERE_HOLDOUT}\", in nats per token)")
-    def heldout_loss():
-        return {k: model.eval_loss(v) for k, v in heldout.items()}
-
-    heldout_before = heldout_loss()
-    print(f"  step    0                     held-out loss {np.mean(list(heldout_before.values())):6.3f}  "
+    print(f"  step    0                     held-out loss "
+          f"{np.mean(list(training.heldout_losses(model, heldout).values())):6.3f}  "
           f"(uniform over the vocabulary: {tinylm.uniform_loss(tokenizer.vocab_size):.3f})")
+    fork = "fork" if args.workers > 0 else None
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, num_workers=args.workers,
-                                         multiprocessing_context="fork" if args.workers > 0 else None)
-    trained = np.zeros(len(keys), dtype=np.int64)
-    wait = first_wait = eval_seconds = 0.0
-    log_every = max(5, steps // 12)
-    losses = []
-    steps_done = 0
-    held = heldout_before
-    t_train = time.perf_counter()
-    it = iter(loader)
-    for step in range(1, steps + 1):
-        t0 = time.perf_counter()
-        try:
-            key_ids, windows = next(it)
-        except StopIteration:
-            print(f"  the job ran out after {steps_done} steps")
-            break
-        waited = time.perf_counter() - t0
-        if step == 1:
-            first_wait = waited  # worker start-up: fork, tokenizer load, first chunk
-        else:
-            wait += waited
-        trained += np.bincount(key_ids.numpy(), minlength=len(keys))
-        loss = model.loss(windows)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-        steps_done = step
-        if step % log_every == 0 or step == steps:
-            t_eval = time.perf_counter()
-            held = heldout_loss()
-            eval_seconds += time.perf_counter() - t_eval
-            print(f"  step {step:4d}  train loss {np.mean(losses[-log_every:]):6.3f}  held-out loss "
-                  f"{np.mean(list(held.values())):6.3f}  ({time.perf_counter() - t_train - eval_seconds:5.1f} s)",
-                  flush=True)
-    train_seconds = time.perf_counter() - t_train - eval_seconds
-    del it, loader
-    heldout_after = held
-    phases.lap("train")
+                                         multiprocessing_context=fork)
+    static_run = training.train_run(model, loader, steps, heldout, len(keys), args.lr,
+                                    log=lambda line: print(line, flush=True))
+    del loader
+    phases.lap("train static")
 
-    # 7. Report --------------------------------------------------------------------------------
-    section("7. Delivered vs the mixture")
+    # 7. Train with ADO (a live job) -----------------------------------------------------------
+    ado_run = ado_log = ado_options = None
+    if not args.no_ado:
+        section(f"7. The same model, from the same initial weights, trained with ADO for {steps} steps")
+        ado_chunk_windows = ADO_WINDOWS_PER_CHUNK_QUICK if args.quick else ADO_WINDOWS_PER_CHUNK
+        # ADO's intervals, scaled from the original's defaults for runs of ~10k steps.
+        ado_options = {"ignore_initial_steps": max(2, steps // 10), "start_step": max(4, steps // 5),
+                       "scaling_law_update_interval": max(2, steps // 10), "subsampling_interval": 1}
+        ado_mixture = mixtera.DynamicMixture(
+            chunk_size=ado_chunk_windows * (seq + 1), unit="tokens", strict=True, seed=7, shuffle_block=4,
+            initial_mixture=mixture, mixing_alg=mixtera.AdoDynamicMixing(**ado_options))
+        print(">>> mix = DynamicMixture(chunk_size={}, unit='tokens', initial_mixture=<the static mixture>, "
+              "mixing_alg=AdoDynamicMixing({}))   # {} windows per chunk".format(
+                  ado_chunk_windows * (seq + 1), ", ".join(f"{k}={v}" for k, v in ado_options.items()),
+                  ado_chunk_windows))
+        print(">>> ds = MixteraTorchDataset(client, Query.for_job('ado').where(...), QueryExecutionArgs(mixture=mix, "
+              "...), ...)")
+        print(f">>> loader = MixteraDataLoader(ds, batch_size={batch}, num_workers={args.workers})")
+        print(">>> for step, (key_ids, windows) in enumerate(loader, 1): ...; "
+              "handle_mixtera_feedback(ds, step, per_key_loss_sums, per_key_tokens, dp_rank=0, tp_rank=0)")
+        ado_dataset = MixteraTorchDataset(client, mixtera.Query.for_job("ado").where(WHERE),
+                                          execution_args(mixtera, ado_mixture, args.workers, seq),
+                                          streaming_args(mixtera, "ado", seq), return_key_id=True)
+        model.load_state_dict(initial_state)
+        loader = MixteraDataLoader(ado_dataset, batch_size=batch, num_workers=args.workers,
+                                   multiprocessing_context=fork)
+        feedback_seconds = [0.0]
+
+        def send_feedback(step, key_ids, token_losses):
+            t0 = time.perf_counter()
+            losses, counts = training.per_key_feedback(key_ids, token_losses, len(keys))
+            handle_mixtera_feedback(ado_dataset, step, losses, counts, dp_rank=0, tp_rank=0)
+            feedback_seconds[0] += time.perf_counter() - t0
+
+        ado_run = training.train_run(model, loader, steps, heldout, len(keys), args.lr, on_step=send_feedback,
+                                     log=lambda line: print(line, flush=True))
+        del loader
+        ado_run["feedback_seconds"] = feedback_seconds[0]
+        ado_log = client.mixture_log("ado")
+        status = client.job_status("ado")
+        # The step from which each mixture applies: the first step that trained on its chunk.
+        chunk_steps = ado_run["chunk_steps"]
+        ado_run["schedule"] = [(chunk_steps.get(c, steps) if c > 0 else 0, list(w)) for c, w in ado_log
+                               if c == 0 or c in chunk_steps]
+        print(f"  {len(ado_log) - 1} mixture changes over {len(chunk_steps)} chunks started; "
+              f"{status['feedback_records']} feedback records in the job's log; feedback took "
+              f"{1000 * feedback_seconds[0] / max(1, ado_run['steps']):.2f} ms per step in the loop")
+        shown = ado_run["schedule"] if len(ado_run["schedule"]) <= 6 else (
+            ado_run["schedule"][:3] + ado_run["schedule"][-3:])
+        table(["from step"] + labels, [[f"{s}"] + [f"{w:.3f}" for w in ws] for s, ws in shown],
+              [">"] * (len(labels) + 1))
+        phases.lap("train ADO")
+
+    # 8. Report --------------------------------------------------------------------------------
+    section(f"{8 if ado_run else 7}. Delivered vs the mixture")
     jobs = [a for a in (acc_exact, acc_est) if a is not None]
     header = ["mixture key", "weight"]
     groups = []
@@ -435,49 +459,86 @@ def main():
     for a in jobs:
         print(f"  '{a['job']}': {a['wasted_total']:,} tokens left over in partial windows (not delivered)")
 
-    total_w = int(trained.sum())
+    runs = [("static", static_run)] + ([("ADO", ado_run)] if ado_run else [])
+    header = ["mixture key", "weight"]
+    groups = []
+    for name, run_ in runs:
+        groups.append((f" {name} ", len(header), 3))
+        header += ["windows", "share", "held-out loss"]
     rows = []
     for i, lab in enumerate(labels):
-        share = trained[i] / max(1, total_w)
-        rows.append([lab, f"{weights[i]:.2f}", f"{trained[i]:,}", f"{trained[i] * (seq + 1):,}", f"{100 * share:.2f}%",
-                     f"{100 * (share - weights[i]):+.2f}",
-                     f"{heldout_before[i]:.2f} -> {heldout_after[i]:.2f}" if i in heldout else "(no held-out data)"])
-    rows.append(["total", "1.00", f"{total_w:,}", f"{total_w * (seq + 1):,}", "", "", ""])
+        row = [lab, f"{weights[i]:.2f}"]
+        for _, run_ in runs:
+            share = run_["windows"][i] / max(1, int(run_["windows"].sum()))
+            before, after = run_["heldout"][0][1], run_["heldout"][-1][1]
+            row += [f"{run_['windows'][i]:,}", f"{100 * share:.2f}%",
+                    f"{before[i]:.2f} -> {after[i]:.2f}" if i in after else "(none)"]
+        rows.append(row)
+    row = ["mean", ""]
+    for _, run_ in runs:
+        before, after = run_["heldout"][0][1], run_["heldout"][-1][1]
+        row += [f"{int(run_['windows'].sum()):,}", "",
+                f"{np.mean(list(before.values())):.2f} -> {np.mean(list(after.values())):.2f}"]
+    rows.append(row)
     source = (f"{args.workers} DataLoader worker{'s' if args.workers > 1 else ''}" if args.workers
               else "the DataLoader's main process")
-    print(f"\n  what the model trained on ({steps_done} steps x {batch} windows from {source}), and held-out "
-          f"loss per key (nats/token):")
-    table(["mixture key", "weight", "windows", "tokens", "share", "dev (pp)", "held-out loss"], rows)
+    print(f"\n  what the model trained on ({steps} steps x {batch} windows of {seq}+1 tokens from {source}), and "
+          f"held-out loss per key (nats/token) before -> after:")
+    table(header, rows, groups=groups)
+
+    plots = {}
+    if ado_run:
+        plots = {"mixture_weights": os.path.join(out, "mixture_weights.png"),
+                 "heldout_loss": os.path.join(out, "heldout_loss.png")}
+        demo_plots.mixture_weights(plots["mixture_weights"], labels, weights, ado_run["schedule"], steps)
+        demo_plots.heldout_loss(plots["heldout_loss"], labels,
+                                {"static": static_run["heldout"], "ADO": ado_run["heldout"]})
+        print("  plots: " + ", ".join(os.path.relpath(p, os.getcwd()) for p in plots.values()))
 
     section("Throughput (2 cores shared by everything)" if os.cpu_count() == 2 else "Throughput")
     print("  data path alone: " + ", ".join(f"'{a['job']}' {a['tokens'].sum() / a['seconds'] / 1e6:.2f} M tokens/s"
                                             for a in reversed(jobs)) +
           " (read + decompress + GPT-2 tokenize + pack on the client's C++ threads, one process)")
-    trained_tokens = steps_done * batch * (seq + 1)
-    print(f"  training: {trained_tokens:,} tokens in {train_seconds:.1f} s = {trained_tokens / train_seconds:,.0f} "
-          f"tokens/s ({train_seconds / max(1, steps_done):.2f} s per step; held-out evaluations excluded)")
-    print(f"  waiting for data: {first_wait:.2f} s for the first batch (worker start-up), then {wait:.2f} s over "
-          f"the other {max(0, steps_done - 1)} steps ({100 * wait / train_seconds:.1f}% of training time)")
+    for name, run_ in runs:
+        trained_tokens = run_["steps"] * batch * (seq + 1)
+        print(f"  training ({name}): {trained_tokens:,} tokens in {run_['seconds']:.1f} s = "
+              f"{trained_tokens / run_['seconds']:,.0f} tokens/s ({run_['seconds'] / max(1, run_['steps']):.2f} s per "
+              f"step); waiting for data: {run_['first_wait']:.2f} s for the first batch (worker start-up), then "
+              f"{run_['wait']:.2f} s over the other {max(0, run_['steps'] - 1)} steps "
+              f"({100 * run_['wait'] / run_['seconds']:.1f}%)")
     print("  wall time per phase: " + ", ".join(f"{n} {s:.1f} s" for n, s in phases.done))
+
+    def run_report(run_, job):
+        return {"job": job, "steps": run_["steps"], "batch": batch, "sequence_length": seq,
+                "windows": run_["windows"].tolist(), "losses": run_["losses"], "seconds": run_["seconds"],
+                "tokens_per_s": run_["steps"] * batch * (seq + 1) / run_["seconds"],
+                "first_batch_wait_s": run_["first_wait"], "data_wait_s": run_["wait"],
+                "heldout": [[s, {labels[k]: v for k, v in h.items()}] for s, h in run_["heldout"]],
+                "heldout_before": {labels[k]: v for k, v in run_["heldout"][0][1].items()},
+                "heldout_after": {labels[k]: v for k, v in run_["heldout"][-1][1].items()}}
+
     # The numbers above as JSON, for tests and for comparing runs.
+    report = {
+        "corpus": {"sha256": corpus_sha256, "documents": len(records)},
+        "keys": [{"label": lab, "key": k, "weight": w} for lab, k, w in keys],
+        "jobs": {a["job"]: {"samples": a["samples"].tolist(), "tokens": a["tokens"].tolist(),
+                            "share": a["share"].tolist(), "wasted_tokens": a["wasted_total"],
+                            "wasted_per_key": a["wasted"].tolist(),
+                            "chunks": a["chunks"], "tokens_per_s": a["tokens"].sum() / a["seconds"]}
+                 for a in jobs},
+        "train": run_report(static_run, train_job),
+        "phases": dict(phases.done), "total_s": time.perf_counter() - t_start, "plots": plots,
+    }
+    if ado_run:
+        report["ado"] = dict(run_report(ado_run, "ado"), options=ado_options,
+                             chunk_windows=ado_chunk_windows, feedback_seconds=ado_run["feedback_seconds"],
+                             mixture_log=[[c, list(w)] for c, w in ado_log],
+                             chunk_steps={str(c): s for c, s in sorted(ado_run["chunk_steps"].items())},
+                             schedule=ado_run["schedule"])
     with open(os.path.join(out, "report.json"), "w") as f:
-        json.dump({
-            "corpus": {"sha256": corpus_sha256, "documents": len(records)},
-            "keys": [{"label": lab, "key": k, "weight": w} for lab, k, w in keys],
-            "jobs": {a["job"]: {"samples": a["samples"].tolist(), "tokens": a["tokens"].tolist(),
-                                "share": a["share"].tolist(), "wasted_tokens": a["wasted_total"],
-                                "wasted_per_key": a["wasted"].tolist(),
-                                "chunks": a["chunks"], "tokens_per_s": a["tokens"].sum() / a["seconds"]}
-                     for a in jobs},
-            "train": {"job": train_job, "steps": steps_done, "batch": batch, "sequence_length": seq,
-                      "windows": trained.tolist(), "losses": losses, "seconds": train_seconds,
-                      "tokens_per_s": trained_tokens / train_seconds, "first_batch_wait_s": first_wait,
-                      "data_wait_s": wait,
-                      "heldout_before": {labels[k]: v for k, v in heldout_before.items()},
-                      "heldout_after": {labels[k]: v for k, v in heldout_after.items()}},
-            "phases": dict(phases.done), "total_s": time.perf_counter() - t_start,
-        }, f, indent=1)
-    print(f"  total {time.perf_counter() - t_start:.0f} s; the corpus, the Mixtera directory and its jobs are in {out}")
+        json.dump(report, f, indent=1)
+    print(f"  total {time.perf_counter() - t_start:.0f} s; the corpus, the Mixtera directory, its jobs, the report "
+          f"and the plots are in {out}")
 
 
 if __name__ == "__main__":

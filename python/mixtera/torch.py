@@ -109,6 +109,10 @@ class MixteraTorchDataset(IterableDataset):
             raise InvalidArgumentError(
                 "a job with a dynamic mixture decides its chunks as the training loop receives them: "
                 "with DataLoader worker processes use mixtera.torch.MixteraDataLoader")
+        if info is not None and self._dynamic:
+            # A worker may wait at a chunk its loop has not started yet; if the loop's process
+            # dies meanwhile, nothing would ever wake it.
+            _exit_with_parent()
         if in_owner:
             # The training loop's own process: the stream reports the chunks it starts.
             chunks = stream_job_chunks(self._directory, args, start=progress["chunks"],
@@ -168,7 +172,9 @@ class MixteraDataLoader(torch.utils.data.DataLoader):
     ``positions``: per DataLoader worker, ``{"chunk": global chunk index, "in_chunk": items
     received from it}`` of the last item handed to the loop. Takes the DataLoader's arguments.
     With worker processes and lag 0 every chunk should hold at least one batch (else set
-    ``DynamicMixture(mixture_lag_chunks=...)``).
+    ``DynamicMixture(mixture_lag_chunks=...)``). Leaving the loop (``break``, an exception,
+    Ctrl-C) ends a live job's workers at once, also those waiting at a chunk the loop never
+    started; they only follow the job's state log, so nothing is lost.
     """
 
     def __init__(self, dataset: MixteraTorchDataset, *args: Any, **kwargs: Any) -> None:
@@ -189,12 +195,22 @@ class MixteraDataLoader(torch.utils.data.DataLoader):
         G, W = ds._topology["dp_groups"], ds._num_workers
         g = ds._args.dp_group_id
         B = self.batch_size or 1
+        decide = client is not None and ds._dynamic and self.num_workers > 0
+        it = super().__iter__()
+        try:
+            yield from self._decide_and_count(it, decide, client, job_id, G, W, g, B)
+        finally:
+            if ds._dynamic and self.num_workers > 0:
+                _stop_waiting_workers(it)
+                if self.persistent_workers:
+                    self._iterator = None  # its workers are gone; the next epoch starts new ones
+
+    def _decide_and_count(self, it: Any, decide: bool, client: Any, job_id: str, G: int, W: int, g: int,
+                          B: int) -> Iterator[Any]:
         # Per worker: [current global chunk, items received in it, its items] (None: none yet).
         state: Dict[int, Optional[list]] = {w: None for w in range(W)}
         order = list(range(W))  # the workers the DataLoader asks in turn (round robin)
         turn = 0
-        decide = client is not None and ds._dynamic and self.num_workers > 0
-        it = super().__iter__()
         while True:
             if decide:
                 w = order[turn % len(order)]
@@ -216,3 +232,30 @@ class MixteraDataLoader(torch.utils.data.DataLoader):
                     client._note_received(job_id, chunk, mixture_id)
             turn += 1
             yield batch
+
+
+def _stop_waiting_workers(it: Any) -> None:
+    """Ends the worker processes of a live job's DataLoader iterator that the loop leaves (end
+    of data, break, an exception, Ctrl-C). A worker may be waiting at a chunk the loop will
+    never start; the DataLoader would wait 5 s per worker before terminating it. Workers only
+    follow the job's state log, so ending them loses nothing."""
+    for worker in getattr(it, "_workers", None) or []:
+        if worker.is_alive():
+            worker.terminate()
+    shutdown = getattr(it, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()
+
+
+def _exit_with_parent() -> None:
+    """Asks Linux to end this process (SIGTERM) when the process that started it exits."""
+    import ctypes
+    import signal
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent already exited before prctl
+        os._exit(0)

@@ -1,6 +1,7 @@
 """`make demo`, small: tools/demo.py --quick builds its corpus from this machine's files,
 registers it, runs a token-level static mixture estimated and then with exact token counts,
-and trains a tiny LM from a 2-worker DataLoader. Its report.json is checked against the
+and trains a tiny LM from a 2-worker DataLoader, then again from the same weights with ADO on a live
+job (MixteraDataLoader + feedback per step). Its report.json is checked against the
 mixture's weights (numbers the demo cannot choose), against what holds for any corpus, and for
 learning."""
 
@@ -50,3 +51,24 @@ def test_quick_demo_delivers_the_mixture_exactly_and_learns(tmp_path, mixtera_bi
     before = report["train"]["heldout_before"]
     after = report["train"]["heldout_after"]
     assert sum(after.values()) < sum(before.values()), where
+    # The ADO run: a live job, the same model from the same initial weights.
+    ado = report["ado"]
+    assert ado["steps"] == report["train"]["steps"], where
+    assert sum(ado["windows"]) == ado["steps"] * ado["batch"], where
+    log = ado["mixture_log"]
+    assert log[0][0] == 0 and log[0][1] == pytest.approx(weights, abs=1e-6), where  # starts from the static mixture
+    assert len(log) >= 2, f"ADO never changed the mixture {where}"
+    assert [c for c, _ in log] == sorted({c for c, _ in log}), where  # one entry per chunk, in order
+    for _, w in log:
+        assert sum(w) == pytest.approx(1.0, abs=1e-6) and min(w) >= 0, where
+    # ADO moved data between keys: the windows it trained on are not the static run's.
+    assert ado["windows"] != windows, where
+    assert sum(ado["heldout_after"].values()) < sum(ado["heldout_before"].values()), where
+    # ADO received every step's feedback (scaled intervals: it starts at step 8 of 40).
+    assert ado["options"]["start_step"] < ado["steps"], where
+    for name in ("mixture_weights", "heldout_loss"):
+        with open(report["plots"][name], "rb") as f:
+            head = f.read(24)
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", name
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        assert width >= 300 and height >= 200, (name, width, height)

@@ -188,6 +188,34 @@ def test_dataloader_workers_follow_the_live_job_deterministically(client):
     assert set(positions) == {0, 1} and all(p["in_chunk"] >= 1 for p in positions.values())
 
 
+@pytest.mark.parametrize("leave", ["close", "ctrl_c"])
+def test_leaving_the_loop_ends_workers_waiting_at_an_undecided_chunk(client, leave):
+    import multiprocessing
+    job_id = f"leave_{leave}"
+    mixture = DynamicMixture(16, StaticMixture(16, {EN: 0.5, DE: 0.5}), SimpleAveragingAlgorithm())
+    ds = MixteraTorchDataset(client, Query.for_job(job_id).select(None),
+                             QueryExecutionArgs(mixture=mixture, num_workers=2), ResultStreamingArgs(job_id))
+    # A chunk is 2 batches: each worker prefetches its first chunk, then waits for its next one,
+    # which stays undecided until the loop comes near it.
+    it = iter(MixteraDataLoader(ds, batch_size=8, num_workers=2, multiprocessing_context="fork"))
+    next(it)
+    deadline = time.time() + 10
+    while client.job_status(job_id)["horizon"] < 2 and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # the workers are now blocked in their wait
+    workers = [p for p in multiprocessing.active_children() if p.is_alive()]
+    assert len(workers) >= 2
+    t0 = time.monotonic()
+    if leave == "close":
+        it.close()
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            it.throw(KeyboardInterrupt)
+    # Without ending them, the DataLoader waits 5 s per worker before terminating it.
+    assert time.monotonic() - t0 < 4.0
+    assert not any(p.is_alive() for p in workers)
+
+
 def test_a_plain_dataloader_with_workers_refuses_a_dynamic_job(client):
     mixture = DynamicMixture(16, StaticMixture(16, {EN: 0.5, DE: 0.5}), SimpleAveragingAlgorithm())
     ds = MixteraTorchDataset(client, Query.for_job("plain").select(None),
@@ -233,3 +261,54 @@ def test_handle_mixtera_feedback_sums_over_two_gloo_processes(tmp_path):
     # Summed: losses [1+2, 2+4] = [3, 6], counts [3+4, 5+5] = [7, 10]; averages 3/7 and 6/10.
     want = np.array([3 / 7, 6 / 10])
     np.testing.assert_allclose(result["log"][1][1], want / want.sum(), rtol=1e-6)
+
+
+_ORPHAN_TRAINER = r"""
+import multiprocessing, sys, time
+sys.path.insert(0, sys.argv[3])
+from test_live_jobs import EN, DE, make_client
+from mixtera import DynamicMixture, Query, QueryExecutionArgs, ResultStreamingArgs, SimpleAveragingAlgorithm, StaticMixture
+from mixtera.torch import MixteraDataLoader, MixteraTorchDataset
+import pathlib
+client = make_client(pathlib.Path(sys.argv[1]))
+mixture = DynamicMixture(16, StaticMixture(16, {EN: 0.5, DE: 0.5}), SimpleAveragingAlgorithm())
+ds = MixteraTorchDataset(client, Query.for_job("orphan").select(None),
+                         QueryExecutionArgs(mixture=mixture, num_workers=2), ResultStreamingArgs("orphan"))
+it = iter(MixteraDataLoader(ds, batch_size=8, num_workers=2, multiprocessing_context="fork"))
+next(it)
+time.sleep(0.5)
+with open(sys.argv[2], "w") as f:
+    f.write(" ".join(str(p.pid) for p in multiprocessing.active_children()))
+time.sleep(600)
+"""
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_waiting_at_an_undecided_chunk_end_when_the_trainer_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    pids_file = tmp_path / "pids"
+    trainer = subprocess.Popen([sys.executable, "-c", _ORPHAN_TRAINER, str(tmp_path / "corpus"), str(pids_file),
+                                os.path.dirname(os.path.abspath(__file__))])
+    try:
+        deadline = time.time() + 120
+        while not (pids_file.exists() and pids_file.read_text()) and time.time() < deadline:
+            assert trainer.poll() is None, "the trainer exited early"
+            time.sleep(0.05)
+        pids = [int(p) for p in pids_file.read_text().split()]
+        assert len(pids) >= 2 and all(_running(p) for p in pids)
+    finally:
+        trainer.send_signal(signal.SIGKILL)
+        trainer.wait()
+    deadline = time.time() + 10
+    while any(_running(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(p) for p in pids), "DataLoader workers outlived their killed trainer"

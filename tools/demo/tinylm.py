@@ -39,6 +39,14 @@ class TinyLM(nn.Module):
         h = self.hidden(window[:, :-1])
         return self.out(h.reshape(-1, h.shape[-1]), window[:, 1:].reshape(-1)).loss
 
+    def token_losses(self, window):
+        """Next-token cross-entropy (nats) of every position of windows [B, T+1]: [B, T]. Their
+        mean is loss(window)."""
+        window = window.long()
+        h = self.hidden(window[:, :-1])
+        log_prob = self.out(h.reshape(-1, h.shape[-1]), window[:, 1:].reshape(-1)).output
+        return -log_prob.view(window.shape[0], -1)
+
     @torch.no_grad()
     def eval_loss(self, windows, batch=16):
         """Mean cross-entropy over windows [N, T+1], in nats per token."""
