@@ -57,6 +57,7 @@ def main():
     client = MixteraClient.from_directory(os.path.join(root, "mx"))
     client.register_dataset("c", {"name": "c", "format": "jsonl", "path": os.path.join(root, "data", "c.jsonl"),
                                   "text": "text", "properties": {"k": "string"}})
+    client.count_tokens("c", tokenizer)  # exact token quotas, as a training run would use
     weights = {MixtureKey({"k": [f"k{i}"]}): 1.0 / keys for i in range(keys)}
 
     def mixture(kind):

@@ -238,10 +238,13 @@ int main(int argc, char** argv) {
     return lat;
   };
   const int n = 20000;
+  const auto idle_start = Clock::now();
   auto idle = Percentiles(sample(n));
+  const double idle_ms = Seconds(idle_start, Clock::now()) * 1e3;
   OrDie(jobs.SetDriver("dyn", std::make_shared<StepWeights>(components, refit_ms)), "SetDriver");
-  // Queue refits for longer than the sampling takes; they run on the pool meanwhile.
-  const int refits = std::max(4, static_cast<int>(2000 / std::max(1.0, refit_ms)));
+  // Queue refits for twice as long as the idle sampling took, so that they run on the pool
+  // during all of the sampling (refits_pending_after > 0 shows they did).
+  const int refits = std::max(4, static_cast<int>(2 * idle_ms / std::max(1.0, refit_ms)) + 1);
   for (int i = 0; i < refits; ++i) {
     engine::ClientFeedback f;
     f.training_step = changes + 1 + i;

@@ -21,6 +21,16 @@
 namespace mixtera::chunk {
 namespace {
 
+// Sorts and merges *part (one part's ranges), appends them to *storage and returns where they
+// start there.
+size_t AppendPartRanges(std::vector<index::SampleRange>* part,
+                        std::vector<index::SampleRange>* storage) {
+  SortAndMergeRanges(part);
+  const size_t start = storage->size();
+  storage->insert(storage->end(), part->begin(), part->end());
+  return start;
+}
+
 using nlohmann::json;
 constexpr int kFormatVersion = 1;
 
@@ -387,6 +397,9 @@ Result<ChunkReply> Job::GetChunkLocked(int64_t k) const {
   chunk.index = k;
   chunk.keys.reserve(seg.entry_end - seg.entry_begin);
   std::vector<size_t> starts;  // per part: its first range in chunk.range_storage
+  // A part's ranges are extracted apart from the others': extraction merges a range into an
+  // adjacent one before it, which must not be the previous part's last range.
+  std::vector<index::SampleRange> part_ranges;
   starts.reserve(seg.entry_end - seg.entry_begin + 1);
   chunk.mixture_id = seg.mixture_id;
   chunk.partial = seg.partial;
@@ -409,10 +422,9 @@ Result<ChunkReply> Job::GetChunkLocked(int64_t k) const {
           part.num_samples = hi - lo;
           KeyStream single({comps[i]}, {size}, 1, false, def_.mixture.shuffle_block,
                            def_.mixture.seed);
-          const size_t start = chunk.range_storage.size();
-          single.Extract(*index_, lo - offset, hi - offset, &chunk.range_storage);
-          SortAndMergeTail(&chunk.range_storage, start);
-          starts.push_back(start);
+          part_ranges.clear();
+          single.Extract(*index_, lo - offset, hi - offset, &part_ranges);
+          starts.push_back(AppendPartRanges(&part_ranges, &chunk.range_storage));
           chunk.keys.push_back(part);
         }
         offset += size;
@@ -422,14 +434,13 @@ Result<ChunkReply> Job::GetChunkLocked(int64_t k) const {
     ChunkKeyPart part;
     part.key_id = entry.key;
     part.num_samples = entry.count;
-    const size_t start = chunk.range_storage.size();
+    part_ranges.clear();
     if (!token_index_.empty()) {
-      MIXTERA_RETURN_IF_ERROR(ExtractTokens(entry.key, begin, end, &part, &chunk.range_storage));
+      MIXTERA_RETURN_IF_ERROR(ExtractTokens(entry.key, begin, end, &part, &part_ranges));
     } else {
-      stream.Extract(*index_, begin, end, &chunk.range_storage);
+      stream.Extract(*index_, begin, end, &part_ranges);
     }
-    SortAndMergeTail(&chunk.range_storage, start);
-    starts.push_back(start);
+    starts.push_back(AppendPartRanges(&part_ranges, &chunk.range_storage));
     chunk.keys.push_back(part);
   }
   // The spans are set once the storage stops growing.

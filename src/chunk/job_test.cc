@@ -364,6 +364,36 @@ TEST(Job, ExactTokensDeliverEveryTokenOnceInWholeWindows) {
   }
 }
 
+// Samples alternate between two keys, and key 1 (weight 2) runs ahead of key 0 (weight 1):
+// chunk 0 holds key 0's sample 0 and key 1's samples 1, 3, 5. A part's first range touches
+// the previous part's last one, and must not be merged into it.
+TEST(Job, PartsWhoseRangesTouchKeepTheirOwnSamples) {
+  testing::TempDir dir;
+  for (bool exact : {false, true}) {
+    Fixture f = MakeFixture(2, 2, 1, 400, [](int, int s) { return s % 2; });
+    f.def.mixture.chunk_size = 4;
+    if (exact) {  // chunks of 100 tokens, documents cut at chunk boundaries
+      AddTokenCounts(&f, dir.path(), 3);
+      f.def.mixture.chunk_size = 100;
+    }
+    ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+    const auto chunks = Drain(*job);
+    ASSERT_FALSE(chunks.empty());
+    for (const auto& chunk : chunks) {
+      for (const auto& part : chunk.keys) {
+        int64_t n = 0;
+        for (const auto& r : part.ranges) {
+          for (uint32_t s = r.begin; s < r.end; ++s, ++n) {
+            ASSERT_EQ(static_cast<int32_t>(s % 2), part.key_id)
+                << "chunk " << chunk.index << ": sample " << s << " in key " << part.key_id;
+          }
+        }
+        EXPECT_EQ(n, part.num_samples) << "chunk " << chunk.index << ", key " << part.key_id;
+      }
+    }
+  }
+}
+
 TEST(Job, ExactTokensRandomAccessAndSaveOpenRoundTrip) {
   testing::TempDir dir;
   Fixture f = MakeFixture(6, 2, 4, 2500);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,7 +28,9 @@ struct Fixture {
   std::vector<std::set<Sample>> component_samples;
 };
 
-inline Fixture MakeFixture(int num_components, int num_keys, int files, int per_file) {
+// `component_of(file, sample)`, when given, replaces the interleaving above.
+inline Fixture MakeFixture(int num_components, int num_keys, int files, int per_file,
+                           const std::function<int(int, int)>& component_of = nullptr) {
   Fixture f;
   index::ChunkerIndexBuilder b;
   for (int c = 0; c < num_components; ++c) b.AddComponent();
@@ -35,7 +38,7 @@ inline Fixture MakeFixture(int num_components, int num_keys, int files, int per_
   for (int file = 0; file < files; ++file) {
     b.BeginFile(static_cast<uint32_t>(file));
     for (int s = 0; s < per_file; ++s) {
-      const int c = (file * 7 + s * s) % num_components;
+      const int c = component_of ? component_of(file, s) : (file * 7 + s * s) % num_components;
       b.AddRun(c, static_cast<uint32_t>(s), static_cast<uint32_t>(s + 1));
       f.component_samples[c].insert({static_cast<uint32_t>(file), static_cast<uint32_t>(s)});
     }
