@@ -207,20 +207,38 @@ class MixteraDataLoader(torch.utils.data.DataLoader):
 
     def _decide_and_count(self, it: Any, decide: bool, client: Any, job_id: str, G: int, W: int, g: int,
                           B: int) -> Iterator[Any]:
+        # The DataLoader hands out batches of its workers in turn, skipping workers whose data
+        # ended. Before each batch, the worker that produces it is predicted and, when that
+        # batch crosses into the worker's next chunk, the chunk is decided (StartChunk).
         # Per worker: [current global chunk, items received in it, its items] (None: none yet).
         state: Dict[int, Optional[list]] = {w: None for w in range(W)}
-        order = list(range(W))  # the workers the DataLoader asks in turn (round robin)
-        turn = 0
+        ended = set()    # workers whose data ended: the DataLoader no longer asks them
+        last_batch = set()  # workers whose next batch is their last (their next chunk is the end)
+        nxt = 0  # the worker of the next batch, unless it ended
         while True:
             if decide:
-                w = order[turn % len(order)]
-                s = state[w]
-                if s is None:
-                    first = g + G * w  # the worker's first chunk (ConsumerChunk, t = 0)
-                    client._engine.start_chunk(job_id, first)
-                elif s[1] + B > s[2]:
-                    # The next batch crosses into the worker's next chunk: the loop starts it.
-                    client._engine.start_chunk(job_id, s[0] + G * W)
+                for _ in range(W):
+                    w = nxt
+                    if w in ended:
+                        nxt = (nxt + 1) % W
+                        continue
+                    if w in last_batch:
+                        break
+                    s = state[w]
+                    if s is None:
+                        k = g + G * w  # the worker's first chunk (ConsumerChunk, t = 0)
+                    elif s[1] + B > s[2]:
+                        k = s[0] + G * W  # the next batch crosses into the worker's next chunk
+                    else:
+                        break
+                    client._engine.start_chunk(job_id, k)
+                    if client._engine.get_chunk(job_id, k)["status"] != "end":
+                        break
+                    if s is not None and s[1] < s[2]:
+                        last_batch.add(w)  # the rest of its chunk, then its data ends
+                        break
+                    ended.add(w)
+                    nxt = (nxt + 1) % W
             try:
                 positions, batch = next(it)
             except StopIteration:
@@ -230,7 +248,12 @@ class MixteraDataLoader(torch.utils.data.DataLoader):
                 self.positions[w] = {"chunk": chunk, "in_chunk": i + 1}
                 if client is not None:
                     client._note_received(job_id, chunk, mixture_id)
-            turn += 1
+            if decide:
+                w = positions[-1][0]
+                if w in last_batch:
+                    last_batch.discard(w)
+                    ended.add(w)
+                nxt = (w + 1) % W
             yield batch
 
 

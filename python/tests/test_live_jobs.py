@@ -216,6 +216,40 @@ def test_leaving_the_loop_ends_workers_waiting_at_an_undecided_chunk(client, lea
     assert not any(p.is_alive() for p in workers)
 
 
+@pytest.mark.parametrize("samples,workers", [(160, 2), (170, 2), (150, 3), (96, 3), (8, 2), (333, 2)])
+def test_a_live_job_runs_to_its_end_through_dataloader_workers(tmp_path, samples, workers):
+    """Chunks of 16 samples, batches of 4: workers whose data ends first (or that get no chunk
+    at all) must not leave the others waiting at an undecided chunk."""
+    import signal
+    os.makedirs(tmp_path / "data")
+    with open(tmp_path / "data" / "a.jsonl", "w", encoding="utf-8") as f:
+        for i in range(samples):
+            f.write(json.dumps({"text": f"doc {i}", "lang": "en" if i % 2 else "de"}) + "\n")
+    c = MixteraClient.from_directory(tmp_path / "mx")
+    c.register_dataset("d", {"name": "d", "format": "jsonl", "path": str(tmp_path / "data" / "a.jsonl"),
+                             "text": "text", "properties": {"lang": "string"}})
+    mixture = DynamicMixture(16, StaticMixture(16, {EN: 0.5, DE: 0.5}), SimpleAveragingAlgorithm(), strict=False)
+    ds = MixteraTorchDataset(c, Query.for_job("end").select(None),
+                             QueryExecutionArgs(mixture=mixture, num_workers=workers), ResultStreamingArgs("end"))
+
+    def hang(signum, frame):
+        raise TimeoutError("the loop waited 60 s for a batch")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)
+    try:
+        seen = []
+        loader = MixteraDataLoader(ds, batch_size=4, num_workers=workers, multiprocessing_context="fork")
+        for step, texts in enumerate(loader):
+            seen.extend(texts)
+            c.process_feedback("end", ClientFeedback(step + 1, losses=[1.0, 2.0], counts=[1, 1]))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sorted(seen) == sorted(f"doc {i}" for i in range(samples))
+    c.close()
+
+
 def test_a_plain_dataloader_with_workers_refuses_a_dynamic_job(client):
     mixture = DynamicMixture(16, StaticMixture(16, {EN: 0.5, DE: 0.5}), SimpleAveragingAlgorithm())
     ds = MixteraTorchDataset(client, Query.for_job("plain").select(None),
