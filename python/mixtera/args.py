@@ -8,6 +8,19 @@ from typing import Any, Optional
 from .errors import InvalidArgumentError
 
 
+def check_limit(name: str, value: Any, field: Optional[str] = None) -> None:
+    """Raises InvalidArgumentError unless ``value`` is an integer within the row ``name`` of
+    Mixtera's table of limits (docs/reliability.md, "Limits"; the same table the C++ core,
+    the mixture and spec parsers and the CLI check)."""
+    from . import _mixtera
+    low, high = _mixtera.limits()[name]
+    field = field or name
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentError(f"{field} must be an integer in [{low}, {high}], got {value!r}")
+    if not low <= value <= high:
+        raise InvalidArgumentError(f"{field} must be in [{low}, {high}], got {value}")
+
+
 @dataclass
 class QueryExecutionArgs:
     """How a job is executed: its mixture and the consumer topology.
@@ -33,16 +46,12 @@ class QueryExecutionArgs:
     eos: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("dp_groups", "nodes_per_group"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
-            raise InvalidArgumentError(f"num_workers must be >= 0, got {self.num_workers!r}")
-        if self.sequence_length is not None and (not isinstance(self.sequence_length, int) or
-                                                 isinstance(self.sequence_length, bool) or
-                                                 self.sequence_length < 1):
-            raise InvalidArgumentError(f"sequence_length must be None or >= 1, got {self.sequence_length!r}")
+        for name in ("dp_groups", "nodes_per_group", "num_workers"):
+            check_limit(name, getattr(self, name))
+        if self.sequence_length is not None:
+            check_limit("sequence_length", self.sequence_length)
+            if self.sequence_length < 1:
+                raise InvalidArgumentError(f"sequence_length must be None or >= 1, got {self.sequence_length!r}")
         for name in ("overlapping", "bos", "eos"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidArgumentError(
@@ -123,10 +132,12 @@ class ResultStreamingArgs:
             setattr(self, _STREAMING_ALIASES[name], value)
         if self.mode not in ("text", "dict", "tokens"):
             raise InvalidArgumentError(f"mode must be 'text', 'dict' or 'tokens', got {self.mode!r}")
-        for name in ("dp_group_id", "node_id", "worker_id", "prefetch_chunks", "tokenize_threads"):
+        for name in ("dp_group_id", "node_id", "worker_id"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise InvalidArgumentError(f"{name} must be an integer >= 0, got {value!r}")
+        check_limit("prefetch_chunks", self.prefetch_chunks)
+        check_limit("threads", self.tokenize_threads, "tokenize_threads")
         if self.mode != "tokens":
             # Token-mode arguments with another mode would be ignored silently: refuse them.
             given = [name for name, default in _TOKEN_MODE_ONLY.items() if getattr(self, name) != default]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+from .args import check_limit
 from .errors import InvalidArgumentError
 
 
@@ -64,8 +65,10 @@ class Mixture:
 
     def __init__(self, chunk_size: int = 1024, *, unit: str = "samples", strict: bool = True,
                  seed: int = 0, shuffle_block: int = 0, group_by: Optional[Sequence[str]] = None) -> None:
-        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
-            raise InvalidArgumentError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        check_limit("chunk_size", chunk_size)
+        check_limit("shuffle.block", shuffle_block, "shuffle_block")
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+            raise InvalidArgumentError(f"seed must be an integer in [0, 2^64), got {seed!r}")
         if unit not in ("samples", "tokens"):
             raise InvalidArgumentError(f"unit must be 'samples' or 'tokens', got {unit!r}")
         self.chunk_size = chunk_size

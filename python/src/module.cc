@@ -17,6 +17,7 @@
 #include "ingest/spec_parser.h"
 #include "mixing_bindings.h"
 #include "mixture/mixture_parser.h"
+#include "model/limits.h"
 #include "parser_bridge.h"
 #include "query/predicate_json.h"
 #include "query/where_parser.h"
@@ -457,6 +458,17 @@ PYBIND11_MODULE(_mixtera, m) {
             mixtera::python::ValueOrThrow(mixtera::query::ParseWhere(text)));
       },
       py::arg("text"), "The canonical text form of a where expression (raises on errors)");
+  m.def(
+      "limits",
+      [] {
+        py::dict out;
+        for (const auto& limit : mixtera::model::limits::kAll) {
+          out[py::str(std::string(limit.name))] = py::make_tuple(limit.min, limit.max);
+        }
+        return out;
+      },
+      "The table of ranges of every number a user gives: {name: (min, max)} "
+      "(docs/reliability.md)");
   mixtera::python::BindTokenizer(m);
   mixtera::python::BindSampleStream(m);
   mixtera::python::BindMixingAlgorithms(m);

@@ -13,6 +13,7 @@
 #include "cli/query_commands.h"
 #include "engine/engine.h"
 #include "ingest/spec_parser.h"
+#include "model/limits.h"
 
 namespace mixtera::cli {
 namespace {
@@ -257,18 +258,20 @@ int main(int argc, char** argv) {
                   "do not read the offsets files to count the matching bytes");
 
   ChunksCommand chunks_cmd;
-  uint64_t seed = 0;
+  std::string seed;  // parsed by model::ParseSeed: CLI11 would wrap "-1" to 2^64 - 1
   auto* chunks = app.add_subcommand("chunks", "Print the chunk stream of one data-parallel group");
   chunks->add_option("DIR", chunks_cmd.dir, "Mixtera directory")->required();
   chunks->add_option("--where", chunks_cmd.where, "filter expression (default: everything)");
   chunks->add_option("--mixture", chunks_cmd.mixture_path, "mixture file (YAML or JSON)")
       ->required();
-  auto* seed_opt = chunks->add_option("--seed", seed, "override the mixture file's seed");
+  auto* seed_opt =
+      chunks->add_option("--seed", seed, "override the mixture file's seed (0 .. 2^64 - 1)");
   chunks->add_option("--dp-groups", chunks_cmd.dp_groups,
                      "number of data-parallel groups (default 1)");
   chunks->add_option("--dp-group", chunks_cmd.dp_group,
                      "the group whose chunks to print (default 0)");
-  chunks->add_option("--limit", chunks_cmd.limit, "print at most this many chunks");
+  auto* limit_opt =
+      chunks->add_option("--limit", chunks_cmd.limit, "print at most this many chunks");
   chunks->add_option("--tokenizer", chunks_cmd.tokenizer, "tokenizer file (for unit: tokens)");
   add_packing(chunks, &chunks_cmd.packing);
   chunks->add_flag("--json", chunks_cmd.json, "one JSON object per chunk on stdout");
@@ -279,6 +282,12 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  // Numbers are checked against the limits table (model/limits.h), as in every entry point.
+  if (mixtera::Status st =
+          mixtera::model::CheckLimit(mixtera::model::limits::kThreads, threads, "--threads");
+      !st.ok()) {
+    return Fail(st);
+  }
   if (reg->parsed()) return RunRegister(dir, spec, json, threads);
   if (ls->parsed()) return RunDatasets(dir, json);
   if (rm->parsed()) return RunRemove(dir, name, json);
@@ -287,7 +296,18 @@ int main(int argc, char** argv) {
   if (query->parsed()) return RunQuery(query_cmd);
   if (chunks->parsed()) {
     chunks_cmd.has_seed = seed_opt->count() > 0;
-    chunks_cmd.seed = seed;
+    if (chunks_cmd.has_seed) {
+      mixtera::Result<uint64_t> parsed = mixtera::model::ParseSeed(seed, "--seed");
+      if (!parsed.ok()) return Fail(parsed.status());
+      chunks_cmd.seed = *parsed;
+    }
+    if (limit_opt->count() > 0) {
+      if (mixtera::Status st = mixtera::model::CheckLimit(mixtera::model::limits::kChunkLimit,
+                                                          chunks_cmd.limit, "--limit");
+          !st.ok()) {
+        return Fail(st);
+      }
+    }
     return RunChunks(chunks_cmd);
   }
   return 2;

@@ -13,6 +13,7 @@
 #include "formats/offsets_file.h"
 #include "mixture/key_resolution.h"
 #include "mixture/mixture_parser.h"
+#include "model/limits.h"
 #include "query/where_parser.h"
 
 namespace mixtera::cli {
@@ -214,9 +215,13 @@ int RunQuery(const QueryCommand& cmd) {
 }
 
 int RunChunks(const ChunksCommand& cmd) {
-  if (cmd.dp_groups < 1 || cmd.dp_group < 0 || cmd.dp_group >= cmd.dp_groups) {
-    return Fail(Status::InvalidArgument(
-        StrCat("--dp-group must be in [0, --dp-groups = ", cmd.dp_groups, ")")));
+  if (Status st = model::CheckLimit(model::limits::kDpGroups, cmd.dp_groups, "--dp-groups");
+      !st.ok()) {
+    return Fail(st);
+  }
+  if (cmd.dp_group < 0 || cmd.dp_group >= cmd.dp_groups) {
+    return Fail(Status::InvalidArgument(StrCat(
+        "--dp-group must be in [0, --dp-groups = ", cmd.dp_groups, "), got ", cmd.dp_group)));
   }
   auto where = query::ParseWhere(cmd.where);
   if (!where.ok()) return Fail(where.status());

@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "client/chunk_order.h"
 #include "client/chunk_reader.h"
+#include "model/limits.h"
 
 namespace mixtera::client {
 namespace {
@@ -81,7 +82,8 @@ Result<std::unique_ptr<SampleStream>> SampleStream::Open(
     return bad(StrCat("worker_id ", options.worker, " is outside the job's ", topo.num_workers,
                       " workers per node (QueryExecutionArgs.num_workers)"));
   }
-  if (options.prefetch_chunks < 0) return bad("prefetch_chunks must be >= 0");
+  MIXTERA_RETURN_IF_ERROR(
+      model::CheckLimit(model::limits::kPrefetchChunks, options.prefetch_chunks));
   if (options.start < 0) return bad("the start position must be >= 0");
   if (options.mode == StreamMode::kTokens) {
     if (tokenizer == nullptr) return bad("token mode needs a tokenizer");

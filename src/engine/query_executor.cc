@@ -13,6 +13,7 @@
 #include "formats/sample_reader.h"
 #include "mixture/key_resolution.h"
 #include "mixture/mixture_parser.h"
+#include "model/limits.h"
 #include "query/filter_compiler.h"
 #include "query/index_builder.h"
 #include "query/where_parser.h"
@@ -181,9 +182,11 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
   def.job_id = job_id;
   const chunk::Topology& topology = job_options.topology;
   def.topology = topology;
-  if (topology.dp_groups < 1 || topology.nodes_per_group < 1 || topology.num_workers < 1) {
-    return Status::InvalidArgument("dp_groups, nodes_per_group and num_workers must be >= 1");
-  }
+  MIXTERA_RETURN_IF_ERROR(model::CheckLimit(model::limits::kDpGroups, topology.dp_groups));
+  MIXTERA_RETURN_IF_ERROR(
+      model::CheckLimit(model::limits::kNodesPerGroup, topology.nodes_per_group));
+  MIXTERA_RETURN_IF_ERROR(model::CheckLimit(model::limits::kNumWorkers, topology.num_workers));
+  def.topology.num_workers = std::max<int64_t>(1, topology.num_workers);  // 0: one consumer
   def.query = query::PredicateToString(where);
   def.mixture = mixture;
   MIXTERA_ASSIGN_OR_RETURN(def.store_version, store->Version());
@@ -260,10 +263,8 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
   if (tokenizer != nullptr) {
     def.tokenizer_fingerprint = tokenizer->fingerprint();
     def.packing = job_options.packing;
-    if (def.packing.sequence_length < 0) {
-      return Status::InvalidArgument(
-          StrCat("sequence_length must be >= 0, got ", def.packing.sequence_length));
-    }
+    MIXTERA_RETURN_IF_ERROR(
+        model::CheckLimit(model::limits::kSequenceLength, def.packing.sequence_length));
     std::set<int64_t> read;  // the datasets the job reads
     for (const auto& f : built.files) read.insert(f.dataset_id);
     std::vector<std::string> uncounted;

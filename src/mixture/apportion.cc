@@ -17,6 +17,9 @@ std::vector<int64_t> LargestRemainder(int64_t total, const std::vector<double>& 
   }
   if (total == 0 || weights.empty()) return parts;
   MIXTERA_CHECK(sum > 0);
+  // Quotas are computed in doubles: beyond 2^53 they are no longer exact and the settling
+  // loops below need not end. Entry points keep totals within model::limits::kMaxCount.
+  MIXTERA_CHECK(total > 0 && total <= (int64_t{1} << 53));
   // Quotas carry rounding errors of a few ulps of `total` (the weights themselves are
   // usually rounded decimals or normalized ratios). Two remainders closer than `tol` are
   // treated as a tie, and a quota within `tol` of an integer as that integer, so that ties

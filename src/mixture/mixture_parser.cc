@@ -12,6 +12,7 @@
 #include "base/macros.h"
 #include "base/strings.h"
 #include "model/component_table.h"
+#include "model/limits.h"
 
 namespace mixtera::mixture {
 namespace {
@@ -124,6 +125,13 @@ Result<int64_t> ScalarInt(const YAML::Node& node, const std::string& where,
     if (errno == 0) return static_cast<int64_t>(v);
   }
   return Invalid(origin, StrCat(where, " must be an integer, got ", NodeText(node)));
+}
+
+// `value` of the field at `where` within its row of the limits table (model/limits.h).
+Status InRange(const model::Limit& limit, int64_t value, const std::string& where,
+               const std::string& origin) {
+  const Status st = model::CheckLimit(limit, value, where);
+  return st.ok() ? st : Invalid(origin, st.message());
 }
 
 // A seed: an integer in [0, 2^64).
@@ -260,7 +268,8 @@ Result<std::vector<MixtureWeight>> ParseWeights(const YAML::Node& node, const st
     if (w.weight < 0) return Invalid(origin, StrCat(w_where, ".weight is negative"));
     if (entry["repeat"]) {
       MIXTERA_ASSIGN_OR_RETURN(w.repeat, ScalarInt(entry["repeat"], w_where + ".repeat", origin));
-      if (w.repeat < 1) return Invalid(origin, StrCat(w_where, ".repeat must be >= 1"));
+      MIXTERA_RETURN_IF_ERROR(
+          InRange(model::limits::kRepeat, w.repeat, w_where + ".repeat", origin));
     }
     weights.push_back(std::move(w));
   }
@@ -362,7 +371,8 @@ Result<MixtureSpec> ParseMixtureSpec(std::string_view text, const std::string& o
   if (root["chunk_size"]) {
     MIXTERA_ASSIGN_OR_RETURN(spec.chunk_size, ScalarInt(root["chunk_size"], "chunk_size", origin));
   }
-  if (spec.chunk_size < 1) return Invalid(origin, "chunk_size must be >= 1");
+  MIXTERA_RETURN_IF_ERROR(
+      InRange(model::limits::kChunkSize, spec.chunk_size, "chunk_size", origin));
   if (root["unit"]) {
     const std::string u = root["unit"].Scalar();
     if (u == "samples") {
@@ -397,7 +407,8 @@ Result<MixtureSpec> ParseMixtureSpec(std::string_view text, const std::string& o
     } else {
       MIXTERA_ASSIGN_OR_RETURN(spec.shuffle_block, ScalarInt(sh, "shuffle", origin));
     }
-    if (spec.shuffle_block < 0) return Invalid(origin, "shuffle.block must be >= 0");
+    MIXTERA_RETURN_IF_ERROR(
+        InRange(model::limits::kShuffleBlock, spec.shuffle_block, "shuffle.block", origin));
   }
   if (YAML::Node g = root["group_by"]; g && !g.IsNull()) {
     if (g.IsScalar()) {
@@ -419,7 +430,8 @@ Result<MixtureSpec> ParseMixtureSpec(std::string_view text, const std::string& o
       return Invalid(origin, "'lag_chunks' applies to dynamic mixtures only");
     }
     MIXTERA_ASSIGN_OR_RETURN(spec.lag_chunks, ScalarInt(root["lag_chunks"], "lag_chunks", origin));
-    if (spec.lag_chunks < 0) return Invalid(origin, "lag_chunks must be >= 0");
+    MIXTERA_RETURN_IF_ERROR(
+        InRange(model::limits::kLagChunks, spec.lag_chunks, "lag_chunks", origin));
   }
   const bool has_weights = static_cast<bool>(root["weights"]);
   const bool has_tree = static_cast<bool>(root["tree"]);

@@ -188,8 +188,8 @@ TEST(MixtureParserTest, ShuffleForms) {
   EXPECT_STATUS(block_of("{block: 8, size: 2}"), kInvalid,
                 "shuffle: unknown key 'size' (known: block)");
   EXPECT_STATUS(block_of("{}"), kInvalid, "shuffle needs 'block'");
-  EXPECT_STATUS(block_of("{block: -1}"), kInvalid, "shuffle.block must be >= 0");
-  EXPECT_STATUS(block_of("-5"), kInvalid, "shuffle.block must be >= 0");
+  EXPECT_STATUS(block_of("{block: -1}"), kInvalid, "shuffle.block must be in [0, 1099511627776]");
+  EXPECT_STATUS(block_of("-5"), kInvalid, "shuffle.block must be in [0, 1099511627776]");
   EXPECT_STATUS(block_of("{block: 1.5}"), kInvalid, "shuffle.block must be an integer");
   EXPECT_STATUS(block_of("true"), kInvalid, "shuffle must be an integer");
   EXPECT_STATUS(block_of("[1]"), kInvalid, "shuffle must be an integer");
@@ -219,8 +219,14 @@ TEST(MixtureParserTest, IntegerFields) {
                 "seed must be an integer");
   EXPECT_STATUS(Parse("type: static\nseed: -1\n" + w), kInvalid, "seed must be an integer");
   EXPECT_STATUS(Parse("type: static\nseed: '7'\n" + w), kInvalid, "seed must be an integer");
-  EXPECT_STATUS(Parse("type: static\nchunk_size: 0\n" + w), kInvalid, "chunk_size must be >= 1");
-  EXPECT_STATUS(Parse("type: static\nchunk_size: -3\n" + w), kInvalid, "chunk_size must be >= 1");
+  EXPECT_STATUS(Parse("type: static\nchunk_size: 0\n" + w), kInvalid,
+                "chunk_size must be in [1, 1099511627776]");
+  EXPECT_STATUS(Parse("type: static\nchunk_size: -3\n" + w), kInvalid,
+                "chunk_size must be in [1, 1099511627776]");
+  // The largest int64 used to loop forever in the apportionment (issue: hardening, 2).
+  EXPECT_STATUS(Parse("type: static\nchunk_size: 9223372036854775807\n" + w), kInvalid,
+                "chunk_size must be in [1, 1099511627776], got 9223372036854775807");
+  EXPECT_OK(Parse("type: static\nchunk_size: 1099511627776\n" + w).status());
   EXPECT_STATUS(Parse("type: static\nchunk_size: 1.5\n" + w), kInvalid,
                 "chunk_size must be an integer, got 1.5");
   EXPECT_STATUS(Parse("type: static\nchunk_size: '8'\n" + w), kInvalid,
@@ -362,10 +368,10 @@ TEST(MixtureParserTest, WeightErrorsNameTheEntry) {
   // repeat
   EXPECT_STATUS(
       parse_weights("  - {key: {a: x}, weight: 0.5}\n  - {key: {a: y}, weight: 0.5, repeat: 0}\n"),
-      kInvalid, "weights[1].repeat must be >= 1");
+      kInvalid, "weights[1].repeat must be in [1, 1048576]");
   EXPECT_STATUS(
       parse_weights("  - {key: {a: x}, weight: 0.5}\n  - {key: {a: y}, weight: 0.5, repeat: -2}\n"),
-      kInvalid, "weights[1].repeat must be >= 1");
+      kInvalid, "weights[1].repeat must be in [1, 1048576]");
   EXPECT_STATUS(
       parse_weights(
           "  - {key: {a: x}, weight: 0.5}\n  - {key: {a: y}, weight: 0.5, repeat: 1.5}\n"),
@@ -415,7 +421,8 @@ TEST(MixtureParserTest, DocumentErrors) {
                 "unit, weights)");
   EXPECT_STATUS(Parse("type: static\nlag_chunks: 2\n" + w), kInvalid,
                 "'lag_chunks' applies to dynamic mixtures only");
-  EXPECT_STATUS(Parse("type: dynamic\nlag_chunks: -1\n" + w), kInvalid, "lag_chunks must be >= 0");
+  EXPECT_STATUS(Parse("type: dynamic\nlag_chunks: -1\n" + w), kInvalid,
+                "lag_chunks must be in [0, 1048576]");
   EXPECT_STATUS(Parse("type: static\nchunk_size: 5\nchunk_size: 6\n" + w), kInvalid,
                 "mixture: key 'chunk_size' appears twice");
   EXPECT_STATUS(Parse(w), kInvalid, "test.yaml: missing 'type'");
