@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -13,6 +15,7 @@
 
 #include "base/macros.h"
 #include "base/strings.h"
+#include "formats/file_lock.h"
 #include "mixture/mixture_parser.h"
 #include "tokenize/tokenizer.h"
 
@@ -37,8 +40,33 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Engin
   if (abs_dir.size() > 1 && abs_dir.back() == '/') abs_dir.pop_back();
   fs::create_directories(abs_dir + "/offsets", ec);
   if (ec) return Status::IOError(StrCat("cannot create '", abs_dir, "/offsets': ", ec.message()));
-  MIXTERA_ASSIGN_OR_RETURN(auto store,
-                           store::MetadataStore::Open(abs_dir + "/mixtera.duckdb", options.store));
+  // Opening (and on first use creating) the store is serialized between processes, so that
+  // an empty store file seen here is never one another process is creating right now: it is
+  // what a crash before DuckDB's first write leaves, and is replaced by a new store.
+  MIXTERA_ASSIGN_OR_RETURN(
+      formats::FileLock open_lock,
+      formats::FileLock::Acquire(abs_dir + "/mixtera.lock", std::chrono::seconds(60)));
+  const std::string db_path = abs_dir + "/mixtera.duckdb";
+  struct stat db_stat;
+  if (::stat(db_path.c_str(), &db_stat) == 0 && S_ISREG(db_stat.st_mode) && db_stat.st_size == 0) {
+    std::remove(db_path.c_str());
+    std::remove((db_path + ".wal").c_str());
+  }
+  Result<std::unique_ptr<store::MetadataStore>> opened =
+      store::MetadataStore::Open(db_path, options.store);
+  if (!opened.ok()) {
+    const Status& st = opened.status();
+    if (st.message().find("Could not set lock") != std::string::npos) {
+      return Status::Unavailable(
+          StrCat("'", abs_dir,
+                 "' is in use by another process: one process at a time opens a "
+                 "Mixtera directory's store (close the other client, or wait for the other "
+                 "command to finish). ",
+                 st.message()));
+    }
+    return st;
+  }
+  std::unique_ptr<store::MetadataStore> store = std::move(*opened);
   std::unique_ptr<Engine> engine(new Engine(abs_dir, std::move(store)));
   engine->options_ = options;
   // A store that was just created has no datasets, so every offsets folder is stale; those

@@ -57,8 +57,11 @@ struct VerifyReport {
 class Engine {
  public:
   // Opens (creating when missing) the Mixtera directory `dir` and its store, and removes
-  // offsets left behind by registrations that never committed.
-  // Errors: IOError when the directory cannot be created or the store cannot be opened.
+  // offsets left behind by registrations that never committed. Safe when several processes
+  // open a new directory at once (they take `dir/mixtera.lock` while opening); an empty
+  // `mixtera.duckdb` (a crash before the store's first write) is replaced by a new store.
+  // Errors: IOError when the directory cannot be created or the store cannot be opened;
+  // Unavailable when another process has the store open (one process at a time).
   static Result<std::unique_ptr<Engine>> Open(const std::string& dir,
                                               const EngineOptions& options = {});
   ~Engine();
