@@ -95,6 +95,26 @@ const std::regex& PropertyNamePattern() {
 
 Status Invalid(const std::string& msg) { return Status::InvalidArgument(msg); }
 
+// Refuses a mapping, anywhere in the spec, that names a key twice: YAML parsers disagree on
+// which value wins, so neither may be taken silently.
+Status CheckNoDuplicateKeys(const YAML::Node& node, const std::string& where) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      MIXTERA_RETURN_IF_ERROR(CheckNoDuplicateKeys(node[i], StrCat(where, "[", i, "]")));
+    }
+  } else if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      if (!seen.insert(key).second) {
+        return Invalid(StrCat(where, ": key '", key, "' appears twice"));
+      }
+      MIXTERA_RETURN_IF_ERROR(CheckNoDuplicateKeys(kv.second, StrCat(where, ".", key)));
+    }
+  }
+  return Status::OK();
+}
+
 std::string NodeText(const YAML::Node& node) {
   std::ostringstream out;
   out << node;
@@ -291,6 +311,7 @@ Result<model::DatasetSpec> ParseDatasetSpec(std::string_view text, const std::st
     return Invalid(StrCat("spec is not valid YAML/JSON: ", e.what()));
   }
   if (!root.IsMap()) return Invalid("spec must be a mapping (YAML or JSON object)");
+  MIXTERA_RETURN_IF_ERROR(CheckNoDuplicateKeys(root, "spec"));
 
   static const std::set<std::string> kKnownKeys = {"name",       "format",   "path",  "text",
                                                    "properties", "on_error", "preset"};

@@ -90,6 +90,13 @@ TEST(SpecParserTest, RejectsBadSpecsWithClearMessages) {
     const char* message;
   } cases[] = {
       {"name: a\nformat: jsonl\npath: x\nextra: 1\n", "unknown spec key 'extra'"},
+      // Duplicate keys (issue: hardening, 9): at the top and within properties.
+      {"name: p7\nformat: jsonl\npath: x\nname: p8\n", "spec: key 'name' appears twice"},
+      {"name: a\nformat: jsonl\npath: x\nproperties: {lang: string, lang: int}\n",
+       "spec.properties: key 'lang' appears twice"},
+      {"{\"name\": \"a\", \"format\": \"jsonl\", \"path\": \"x\", \"text\": \"t\", \"text\": "
+       "\"u\"}",
+       "spec: key 'text' appears twice"},
       {"format: jsonl\npath: x\n", "missing 'name'"},
       {"name: a\npath: x\n", "missing 'format'"},
       {"name: a\nformat: csv\npath: x\n", "unknown format 'csv'"},
