@@ -4,7 +4,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -134,13 +137,49 @@ class PyEngine {
     ingest::IngestOptions options;
     options.show_progress = StderrIsTerminal();
     options.num_threads = num_threads;
+    std::atomic<bool> cancel{false};
+    options.cancel = &cancel;
     Result<ingest::IngestReport> report = Status::Internal("unset");
+    // A signal (Ctrl-C) while the registration runs: its exception, raised after the
+    // registration stopped with nothing committed.
+    PyObject* signal_type = nullptr;
+    PyObject* signal_value = nullptr;
+    PyObject* signal_trace = nullptr;
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mu_);
-      report = engine_->RegisterDataset(*spec, options, record_parser.get());
-      record_parser.reset();
+      std::future<Result<ingest::IngestReport>> done = std::async(std::launch::async, [&] {
+        return engine_->RegisterDataset(*spec, options, record_parser.get());
+      });
+      // Python runs signal handlers only in the main thread between bytecodes: look for
+      // them while the registration runs.
+      while (done.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        py::gil_scoped_acquire gil;
+        if (signal_type == nullptr && PyErr_CheckSignals() != 0) {
+          PyErr_Fetch(&signal_type, &signal_value, &signal_trace);
+          cancel = true;
+        }
+      }
+      report = done.get();
+      py::gil_scoped_acquire gil;
+      if (signal_type == nullptr && PyErr_CheckSignals() != 0) {
+        // The signal came while the registration committed: undo it, so that an interrupted
+        // register_dataset never leaves the dataset behind.
+        PyErr_Fetch(&signal_type, &signal_value, &signal_trace);
+        if (report.ok()) {
+          py::gil_scoped_release unlocked;
+          Status removed = engine_->RemoveDataset(spec->name);
+          if (!removed.ok()) LogWarning(removed.ToString());
+        }
+      }
     }
+    if (signal_type != nullptr) {
+      record_parser.reset();
+      PyErr_Restore(signal_type, signal_value, signal_trace);
+      throw py::error_already_set();
+    }
+    if (record_parser != nullptr) record_parser->RaiseInterrupt();
+    record_parser.reset();
     ingest::IngestReport r = ValueOrThrow(std::move(report));
     for (const auto& w : r.warnings) LogWarning(w);
     return ReportJson(spec->name, r);

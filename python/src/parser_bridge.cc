@@ -22,6 +22,16 @@ PyRecordParser::~PyRecordParser() {
   py::gil_scoped_acquire gil;
   callable_ = py::object();
   json_loads_ = py::object();
+  interrupt_type_ = py::object();
+  interrupt_value_ = py::object();
+  interrupt_trace_ = py::object();
+}
+
+void PyRecordParser::RaiseInterrupt() {
+  if (!interrupt_type_) return;
+  PyErr_Restore(interrupt_type_.release().ptr(), interrupt_value_.release().ptr(),
+                interrupt_trace_.release().ptr());
+  throw py::error_already_set();
 }
 
 namespace {
@@ -95,6 +105,11 @@ Status PyRecordParser::ParseBatch(const std::vector<Record>& records,
       }
     } catch (py::error_already_set& e) {
       if (e.matches(PyExc_KeyboardInterrupt) || e.matches(PyExc_SystemExit)) {
+        if (!interrupt_type_) {
+          interrupt_type_ = e.type();
+          interrupt_value_ = e.value();
+          interrupt_trace_ = e.trace();
+        }
         return Status::Cancelled(StrCat("registration interrupted in the parser: ", e.what()));
       }
       (*errors)[r] = Status::InvalidArgument(StrCat("parser raised ", e.what()));

@@ -4,7 +4,9 @@
 // original Mixtera's `parse(line_number, payload)` method; `payload` is the JSON-decoded
 // line and the returned dict maps property names to values. Missing keys and None are
 // "missing"; unknown keys are an error. Exceptions raised by the callable make the record
-// bad (skipped under on_error: skip), with the exception's text in the message.
+// bad (skipped under on_error: skip), with the exception's text in the message;
+// KeyboardInterrupt and SystemExit instead stop the registration (nothing is committed) and
+// are raised again by RaiseInterrupt().
 // Thread safety: holds the GIL for each batch.
 #pragma once
 
@@ -28,7 +30,13 @@ class __attribute__((visibility("hidden"))) PyRecordParser : public ingest::Reco
                     std::vector<std::vector<ingest::LooseValue>>* values,
                     std::vector<Status>* errors) override;
 
+  // When the callable raised KeyboardInterrupt or SystemExit, raises it again (throws
+  // pybind11::error_already_set); otherwise returns. REQUIRES: the GIL is held.
+  void RaiseInterrupt();
+
  private:
+  // The first KeyboardInterrupt or SystemExit the callable raised (type, value, traceback).
+  pybind11::object interrupt_type_, interrupt_value_, interrupt_trace_;
   pybind11::object callable_;
   pybind11::object json_loads_;
   std::vector<model::PropertySchema> properties_;

@@ -242,3 +242,62 @@ def test_unreadable_file_is_an_io_error(mixtera_bin):
     shutil.rmtree(tmp_path, ignore_errors=True)
     assert r.returncode != 0
     assert "secret.jsonl" in r.stderr and "IOError" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit])
+def test_a_parser_interrupt_commits_nothing_and_propagates(tmp_path, exc):
+    # Issue: hardening, 4: registration used to return a 0-sample dataset.
+    write_jsonl(str(tmp_path / "d" / "a.jsonl"), [{"text": f"doc {i}", "n": i} for i in range(2000)])
+    write_jsonl(str(tmp_path / "d" / "b.jsonl"), [{"text": f"doc {i}", "n": i} for i in range(2000)])
+    client = MixteraClient.from_directory(tmp_path / "mx")
+    spec = {"format": "jsonl", "path": str(tmp_path / "d" / "*.jsonl"), "properties": {"n": "int"}}
+
+    def parser(line, payload):
+        if payload["n"] == 1500:
+            raise exc(3) if exc is SystemExit else exc()
+        return {"n": payload["n"]}
+
+    with pytest.raises(exc):
+        client.register_dataset("x", spec, parser=parser, num_threads=2)
+    assert client.list_datasets() == []
+    assert client.register_dataset("x", spec)["num_samples"] == 4000  # not AlreadyExists
+
+
+_CTRL_C_REGISTRATION = r"""
+import json, sys, time
+from mixtera import MixteraClient
+client = MixteraClient.from_directory(sys.argv[1])
+spec = {"format": "jsonl", "path": sys.argv[2], "properties": {"n": "int"}}
+def slow(line, payload):
+    if line == 10:
+        print("started", flush=True)
+    time.sleep(0.001)
+    return {"n": payload["n"]}
+try:
+    client.register_dataset("x", spec, parser=slow)
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", json.dumps([d["name"] for d in client.list_datasets()]), flush=True)
+    print("retry", client.register_dataset("x", spec)["num_samples"], flush=True)
+"""
+
+
+def test_ctrl_c_during_registration_commits_nothing(tmp_path):
+    # Issue: hardening, 7: the registration used to commit, then raise; a retry got AlreadyExists.
+    import signal
+    write_jsonl(str(tmp_path / "a.jsonl"), [{"text": f"doc {i}", "n": i} for i in range(20000)])
+    env = dict(os.environ)
+    p = subprocess.Popen([mixtera_python(), "-c", _CTRL_C_REGISTRATION, str(tmp_path / "mx"), str(tmp_path / "a.jsonl")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert p.stdout.readline().strip() == "started"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "interrupted []", out
+    assert lines[1] == "retry 20000", out
+
+
+def mixtera_python():
+    import sys
+    return sys.executable

@@ -153,7 +153,7 @@ Result<ingest::IngestReport> Engine::RegisterDataset(const model::DatasetSpec& s
     fs::remove_all(staging, ec);
     return session.status();
   }
-  return FinishRegistration(spec, std::move(session).value(), staging);
+  return FinishRegistration(spec, std::move(session).value(), staging, options);
 }
 
 Result<ingest::IngestReport> Engine::OpenAndRegister(const std::string& dir,
@@ -178,14 +178,14 @@ Result<ingest::IngestReport> Engine::OpenAndRegister(const std::string& dir,
     fs::remove_all(staging, ec);
     return engine.status();
   }
-  auto report = (*engine)->FinishRegistration(spec, std::move(session).value(), staging);
+  auto report = (*engine)->FinishRegistration(spec, std::move(session).value(), staging, options);
   *engine_out = std::move(engine).value();
   return report;
 }
 
 Result<ingest::IngestReport> Engine::FinishRegistration(
     const model::DatasetSpec& spec, std::unique_ptr<ingest::IngestSession> session,
-    const std::string& staging_dir) {
+    const std::string& staging_dir, const ingest::IngestOptions& options) {
   std::error_code ec;
   auto writer = store_->BeginDataset(spec);
   Status st = writer.status();
@@ -200,6 +200,9 @@ Result<ingest::IngestReport> Engine::FinishRegistration(
   if (st.ok()) {
     report = session->Finish(writer->get(), offsets_dir);
     st = report.status();
+  }
+  if (st.ok() && options.cancel != nullptr && options.cancel->load()) {
+    st = Status::Cancelled(StrCat("registering dataset '", spec.name, "': interrupted"));
   }
   if (st.ok()) st = (*writer)->Commit();
   session.reset();  // cancels a scan that Finish() did not consume, and joins its threads

@@ -132,9 +132,11 @@ class Engine {
   static Result<std::string> MakeStagingDir(const std::string& dir);
   // Finishes a registration whose scan runs in `session` (staged in `staging_dir`); the
   // session is done (its threads joined) and the staging folder gone when this returns.
+  // Nothing is committed once options.cancel is set.
   Result<ingest::IngestReport> FinishRegistration(const model::DatasetSpec& spec,
                                                   std::unique_ptr<ingest::IngestSession> session,
-                                                  const std::string& staging_dir);
+                                                  const std::string& staging_dir,
+                                                  const ingest::IngestOptions& options);
 
   std::string dir_;
   EngineOptions options_;

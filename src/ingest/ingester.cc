@@ -206,7 +206,9 @@ Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::Dataset
         BatchSink sink = [raw](model::SampleBatch&& batch) { raw->queue->Push(std::move(batch)); };
         st = ScanFile(&raw->shared, &raw->files[i], sink);
       }
-      if (!st.ok() && st.code() != StatusCode::kCancelled) raw->shared.cancelled = true;
+      // Any failure stops every scan: a Cancelled status of its own (a parser interrupted by
+      // KeyboardInterrupt or SystemExit) too, never just this file's share.
+      if (!st.ok()) raw->shared.cancelled = true;
       raw->shared.bytes_done += raw->files[i].size_bytes;
       ++raw->shared.files_done;
       raw->queue->Push(FileDone{i, std::move(st)});
@@ -228,9 +230,22 @@ Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
 
   Status first_error;
   size_t first_error_index = s.files.size();
+  // Why the scan was cancelled: the first cancellation that says more than that it was.
+  Status cancel_status;
+  auto interrupted = [&] {
+    if (s.options.cancel != nullptr && s.options.cancel->load()) {
+      if (cancel_status.ok()) cancel_status = Status::Cancelled("registration interrupted");
+      s.shared.cancelled = true;
+    }
+    return s.shared.cancelled.load();
+  };
   auto on_file = [&](FileDone& done) {
     if (!done.status.ok()) {
-      if (done.status.code() != StatusCode::kCancelled && done.index < first_error_index) {
+      if (done.status.code() == StatusCode::kCancelled) {
+        if (cancel_status.ok() && done.status.message() != "registration cancelled") {
+          cancel_status = done.status;
+        }
+      } else if (done.index < first_error_index) {
         first_error_index = done.index;
         first_error = done.status;
       }
@@ -252,7 +267,7 @@ Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
         current.reset();
       }
       while (auto batch = s.NextBatch(on_file)) {
-        if (!store_error.ok() || s.shared.cancelled.load()) {
+        if (!store_error.ok() || interrupted()) {
           s.shared.ReturnBatch(std::move(*batch));
           continue;
         }
@@ -273,6 +288,11 @@ Result<IngestReport> IngestSession::Finish(store::DatasetWriter* writer,
   s.progress.reset();
   if (!first_error.ok()) return first_error;
   if (!store_error.ok()) return store_error.WithContext(StrCat("storing dataset '", name, "'"));
+  if (interrupted()) {
+    // Never commit what a cancelled scan delivered: the dataset would silently miss samples.
+    return (cancel_status.ok() ? Status::Cancelled("registration cancelled") : cancel_status)
+        .WithContext(StrCat("registering dataset '", name, "'"));
+  }
 
   IngestReport report;
   for (size_t i = 0; i < s.files.size(); ++i) {

@@ -8,6 +8,7 @@
 // are written under `offsets_dir`.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -47,6 +48,9 @@ struct IngestOptions {
   bool show_progress = false;
   // How many skipped-record messages are kept in the report. Default: 10.
   int max_reported_errors = 10;
+  // When set and it becomes true (e.g. on Ctrl-C), the registration stops and returns
+  // Cancelled; nothing is committed. Not owned; must outlive the registration.
+  const std::atomic<bool>* cancel = nullptr;
   // --- performance ---
   // Scanner threads. Default: 0 = one per hardware thread.
   int num_threads = 0;
