@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import _mixtera
@@ -92,6 +93,13 @@ class MixteraClient:
         else:
             path = os.path.abspath(os.fspath(spec))
             try:
+                info = os.stat(path)
+                # A device (/dev/zero), pipe or folder in place of a spec: an error, not a hang.
+                if not stat.S_ISREG(info.st_mode):
+                    raise InvalidArgumentError(f"spec file '{path}' is not a regular file (a folder, device or pipe)")
+                if info.st_size > 16 << 20:
+                    raise InvalidArgumentError(
+                        f"spec file '{path}' has {info.st_size} bytes; at most {16 << 20} are read")
                 with open(path, "r", encoding="utf-8") as f:
                     text = f.read()
             except FileNotFoundError:

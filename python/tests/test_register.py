@@ -301,3 +301,40 @@ def test_ctrl_c_during_registration_commits_nothing(tmp_path):
 def mixtera_python():
     import sys
     return sys.executable
+
+
+def test_a_glob_over_the_folder_holding_the_mixtera_directory_skips_it(tmp_path, mixtera_bin):
+    # Issue: hardening, 11: `path: '**'` registered the store and offsets as data.
+    write_jsonl(str(tmp_path / "data" / "a.jsonl"), [{"text": f"doc {i}"} for i in range(10)])
+    client = MixteraClient.from_directory(tmp_path / "data" / "mx")  # inside the data folder
+    first = client.register_dataset("a", {"format": "jsonl", "path": str(tmp_path / "data" / "*.jsonl")})
+    assert first["num_files"] == 1
+    report = client.register_dataset("all", {"format": "jsonl", "path": str(tmp_path / "data" / "**"),
+                                             "on_error": "skip"})
+    assert report["num_files"] == 1 and report["num_samples"] == 10 and report["num_skipped"] == 0
+    assert any("inside the Mixtera directory" in w for w in report["warnings"]), report["warnings"]
+    with pytest.raises(mixtera.InvalidArgumentError, match="match only files inside the Mixtera directory"):
+        client.register_dataset("store", {"format": "jsonl", "path": str(tmp_path / "data" / "mx" / "**")})
+    client.close()
+    # The CLI registers the same way.
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"name: cli\nformat: jsonl\npath: '{tmp_path / 'data'}/**'\non_error: skip\n")
+    r = run_cli(mixtera_bin, "register", str(tmp_path / "data" / "mx"), str(spec), "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["num_files"] == 1
+
+
+def test_a_device_or_fifo_as_the_spec_is_an_error_not_a_hang(tmp_path, mixtera_bin):
+    # Issue: hardening, 12: `mixtera register DIR /dev/zero` read forever.
+    os.mkfifo(tmp_path / "fifo")
+    for spec in ("/dev/zero", str(tmp_path / "fifo")):
+        r = subprocess.run([mixtera_bin, "register", str(tmp_path / "mx"), spec], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode != 0 and "is not a regular file" in r.stderr, r.stderr
+        client = MixteraClient.from_directory(tmp_path / "mx")
+        with pytest.raises(mixtera.InvalidArgumentError, match="is not a regular file"):
+            client.register_dataset(None, spec)
+        client.close()
+    mix = subprocess.run([mixtera_bin, "chunks", str(tmp_path / "mx"), "--mixture", "/dev/zero"], capture_output=True,
+                         text=True, timeout=60)
+    assert mix.returncode != 0 and "mixture file '/dev/zero' is not a regular file" in mix.stderr, mix.stderr

@@ -147,9 +147,11 @@ Result<ingest::IngestReport> Engine::RegisterDataset(const model::DatasetSpec& s
                                                      const ingest::IngestOptions& options,
                                                      ingest::RecordParser* parser) {
   MIXTERA_ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(dir_));
-  auto session = ingest::IngestSession::Start(spec, staging, options, parser);
+  std::error_code ec;
+  ingest::IngestOptions scan_options = options;
+  scan_options.mixtera_dir = fs::weakly_canonical(dir_, ec).string();
+  auto session = ingest::IngestSession::Start(spec, staging, scan_options, parser);
   if (!session.ok()) {
-    std::error_code ec;
     fs::remove_all(staging, ec);
     return session.status();
   }
@@ -166,7 +168,12 @@ Result<ingest::IngestReport> Engine::OpenAndRegister(const std::string& dir,
   if (ec)
     return Status::IOError(StrCat("cannot create Mixtera directory '", dir, "': ", ec.message()));
   MIXTERA_ASSIGN_OR_RETURN(std::string staging, MakeStagingDir(dir));
-  auto session = ingest::IngestSession::Start(spec, staging, options, nullptr);
+  ingest::IngestOptions scan_options = options;
+  scan_options.mixtera_dir = fs::weakly_canonical(fs::absolute(dir), ec).string();
+  if (!scan_options.mixtera_dir.empty() && scan_options.mixtera_dir.back() == '/') {
+    scan_options.mixtera_dir.pop_back();
+  }
+  auto session = ingest::IngestSession::Start(spec, staging, scan_options, nullptr);
   if (!session.ok()) {
     fs::remove_all(staging, ec);
     return session.status();

@@ -146,6 +146,28 @@ Result<std::unique_ptr<IngestSession>> IngestSession::Start(const model::Dataset
         "dataset '", spec.name, "': a parser callable is supported for jsonl datasets only"));
   }
   MIXTERA_ASSIGN_OR_RETURN(std::vector<std::string> paths, ExpandPathPatterns(spec.path_patterns));
+  if (!options.mixtera_dir.empty()) {
+    const std::string inside = options.mixtera_dir + "/";
+    const size_t before = paths.size();
+    // Compared after resolving symlinks, as the Mixtera directory is.
+    std::erase_if(paths, [&](const std::string& p) {
+      std::error_code ec;
+      const std::string real = std::filesystem::weakly_canonical(p, ec).string();
+      return (ec ? p : real).compare(0, inside.size(), inside) == 0;
+    });
+    if (paths.empty()) {
+      return Status::InvalidArgument(
+          StrCat("dataset '", spec.name,
+                 "': the path patterns match only files inside the Mixtera "
+                 "directory '",
+                 options.mixtera_dir, "' (its store and offsets are not data)"));
+    }
+    if (paths.size() < before) {
+      s.shared.warnings.push_back(
+          StrCat(before - paths.size(), " files matched inside the Mixtera directory '",
+                 options.mixtera_dir, "' were left out (its store and offsets are not data)"));
+    }
+  }
 
   std::vector<std::string> pointers;
   for (const auto& p : spec.properties) pointers.push_back(p.field);

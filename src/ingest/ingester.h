@@ -51,6 +51,9 @@ struct IngestOptions {
   // When set and it becomes true (e.g. on Ctrl-C), the registration stops and returns
   // Cancelled; nothing is committed. Not owned; must outlive the registration.
   const std::atomic<bool>* cancel = nullptr;
+  // The Mixtera directory registered into (absolute): files below it (its store, offsets,
+  // job files) are never data, whatever the path patterns match. Empty: none.
+  std::string mixtera_dir;
   // --- performance ---
   // Scanner threads. Default: 0 = one per hardware thread.
   int num_threads = 0;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "base/macros.h"
+#include "base/small_file.h"
 #include "base/strings.h"
 
 namespace mixtera::ingest {
@@ -408,16 +409,9 @@ Result<model::DatasetSpec> ParseDatasetSpec(std::string_view text, const std::st
 }
 
 Result<model::DatasetSpec> ParseDatasetSpecFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    if (err == ENOENT) return Status::NotFound(StrCat("spec file '", path, "' does not exist"));
-    return Status::IOError(StrCat("cannot read spec file '", path, "': ", std::strerror(err)));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  MIXTERA_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, "spec file"));
   std::string dir = std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
-  auto spec = ParseDatasetSpec(ss.str(), dir);
+  auto spec = ParseDatasetSpec(text, dir);
   if (!spec.ok()) return spec.status().WithContext(path);
   return spec;
 }

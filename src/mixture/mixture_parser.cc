@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "base/macros.h"
+#include "base/small_file.h"
 #include "base/strings.h"
 #include "model/component_table.h"
 #include "model/limits.h"
@@ -520,11 +521,8 @@ Result<MixtureSpec> ParseMixtureSpec(std::string_view text, const std::string& o
 }
 
 Result<MixtureSpec> ParseMixtureSpecFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(StrCat("cannot read mixture file ", path));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return ParseMixtureSpec(buf.str(), path);
+  MIXTERA_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, "mixture file"));
+  return ParseMixtureSpec(text, path);
 }
 
 std::string MixtureKeyToJson(const MixtureKey& key) {

@@ -790,7 +790,7 @@ TEST(MixtureParserTest, ParsesFilesAndNamesThemInErrors) {
   const std::string bad = dir.Join("bad.yaml");
   testing::WriteFile(bad, "type: static\nweights: [{key: {a: x}, weight: 2}]\n");
   EXPECT_STATUS(ParseMixtureSpecFile(bad), kInvalid, bad + ": weights: weights sum to 2, not 1");
-  EXPECT_STATUS(ParseMixtureSpecFile(dir.Join("missing.yaml")), StatusCode::kIOError,
+  EXPECT_STATUS(ParseMixtureSpecFile(dir.Join("missing.yaml")), StatusCode::kNotFound,
                 dir.Join("missing.yaml"));
 }
 
