@@ -4,9 +4,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <numeric>
 #include <span>
@@ -19,7 +21,7 @@
 namespace mixtera::index {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '5'};
+constexpr char kMagic[8] = {'M', 'X', 'I', 'D', 'X', '0', '0', '6'};
 constexpr uint8_t kRanges = 0;
 constexpr uint8_t kSet = 1;
 // One run stored inline in the entry: entry_data = first sample, entry_aux unused.
@@ -52,8 +54,22 @@ struct Header {
   uint64_t num_ranges;
   uint64_t num_words;
   uint64_t num_samples;
-  uint64_t num_files;  // file slots: the file_base section has num_files + 1 values
+  uint64_t num_files;    // file slots: the file_base section has num_files + 1 values
+  uint32_t payload_crc;  // CRC-32 (zlib) of every byte after the header
+  uint32_t header_crc;   // CRC-32 of the header bytes before this field
 };
+static_assert(sizeof(Header) == 64);
+
+uint32_t Crc32(const uint8_t* data, size_t n, uint32_t crc = 0) {
+  // zlib takes lengths as uInt: feed it in pieces below 4 GiB.
+  while (n > 0) {
+    const size_t piece = std::min<size_t>(n, size_t{1} << 30);
+    crc = static_cast<uint32_t>(::crc32(crc, data, static_cast<uInt>(piece)));
+    data += piece;
+    n -= piece;
+  }
+  return crc;
+}
 
 size_t Align8(size_t n) { return (n + 7) & ~size_t{7}; }
 
@@ -213,12 +229,20 @@ Status ChunkerIndex::Save(const std::string& path) const {
   h.num_words = num_words_;
   h.num_samples = num_samples_;
   h.num_files = num_files_;
-  bool ok = std::fwrite(&h, sizeof(h), 1, f) == 1;
   const void* arrays[] = {component_entry_begin_, entries_, range_begin_, range_end_,
                           range_offset_,          words_,   file_base_};
   const auto sections =
       SectionsOf(num_components_, num_entries_, num_ranges_, num_words_, num_files_);
   static const char kZeros[8] = {};
+  uint32_t crc = 0;
+  for (size_t i = 0; i < sections.size(); ++i) {
+    const size_t n = sections[i].element_size * sections[i].count;
+    crc = Crc32(static_cast<const uint8_t*>(arrays[i]), n, crc);
+    crc = Crc32(reinterpret_cast<const uint8_t*>(kZeros), Align8(n) - n, crc);
+  }
+  h.payload_crc = crc;
+  h.header_crc = Crc32(reinterpret_cast<const uint8_t*>(&h), offsetof(Header, header_crc));
+  bool ok = std::fwrite(&h, sizeof(h), 1, f) == 1;
   for (size_t i = 0; i < sections.size() && ok; ++i) {
     const size_t n = sections[i].element_size * sections[i].count;
     if (n > 0) ok = std::fwrite(arrays[i], 1, n, f) == n;
@@ -259,6 +283,7 @@ Result<std::unique_ptr<ChunkerIndex>> ChunkerIndex::Load(const std::string& path
 
 Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& origin) {
   Header h;
+  if (size < sizeof(h)) return Status::Corruption(StrCat(origin, ": not a Mixtera index"));
   std::memcpy(&h, data, sizeof(h));
   if (std::memcmp(h.magic, kMagic, 5) == 0 && std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) {
     return Status::Corruption(StrCat(origin, ": index format ", std::string(h.magic, 8), " is not ",
@@ -267,6 +292,15 @@ Status ChunkerIndex::Bind(const uint8_t* data, size_t size, const std::string& o
   }
   if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) {
     return Status::Corruption(StrCat(origin, ": not a Mixtera index (bad magic)"));
+  }
+  // Every byte is checked before any is trusted: a flipped bit must be an error, never a
+  // crash or different samples.
+  if (Crc32(data, offsetof(Header, header_crc)) != h.header_crc) {
+    return Status::Corruption(StrCat(origin, ": the index header's checksum does not match"));
+  }
+  if (Crc32(data + sizeof(h), size - sizeof(h)) != h.payload_crc) {
+    return Status::Corruption(
+        StrCat(origin, ": the index's checksum does not match (", size, " bytes)"));
   }
   const auto sections =
       SectionsOf(h.num_components, h.num_entries, h.num_ranges, h.num_words, h.num_files);
