@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -32,7 +33,43 @@ size_t AppendPartRanges(std::vector<index::SampleRange>* part,
 }
 
 using nlohmann::json;
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;
+
+// job.json ends with `,\n "checksum": "crc32:<8 hex digits>"\n}`: the CRC-32 (zlib) of the
+// document without that member, i.e. of the text before it followed by `\n}`.
+constexpr std::string_view kChecksumMember = ",\n \"checksum\": \"crc32:";
+
+uint32_t TextCrc32(std::string_view text) {
+  return static_cast<uint32_t>(
+      ::crc32(0L, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
+}
+
+std::string WithChecksum(const std::string& document) {
+  MIXTERA_CHECK(document.size() >= 2 && document.compare(document.size() - 2, 2, "\n}") == 0);
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08x", TextCrc32(document));
+  return StrCat(document.substr(0, document.size() - 2), kChecksumMember, hex, "\"\n}");
+}
+
+// The document without its checksum member, when the checksum matches. Errors: Corruption
+// naming `path`.
+Result<std::string> VerifiedDocument(const std::string& text, const std::string& path) {
+  const size_t at = text.rfind(kChecksumMember);
+  const size_t hex_at = at + kChecksumMember.size();
+  if (at == std::string::npos || text.size() != hex_at + 8 + 3 ||
+      text.compare(hex_at + 8, 3, "\"\n}") != 0) {
+    return Status::Corruption(StrCat(path,
+                                     ": no checksum at its end (a job file is written by "
+                                     "Mixtera, not edited; execute the query again)"));
+  }
+  const std::string document = StrCat(text.substr(0, at), "\n}");
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08x", TextCrc32(document));
+  if (text.compare(hex_at, 8, hex) != 0) {
+    return Status::Corruption(StrCat(path, ": the checksum does not match its contents"));
+  }
+  return document;
+}
 
 json LiteralJson(const model::Literal& l) { return json::parse(model::LiteralToJson(l)); }
 
@@ -615,7 +652,7 @@ Status Job::Save(const std::string& job_dir) const {
   if (Status s = index_->Save(tmp + "/index.bin"); !s.ok()) return fail(s);
   {
     std::ofstream out(tmp + "/job.json", std::ios::binary);
-    out << DefinitionJson();
+    out << WithChecksum(DefinitionJson());
     out.close();
     if (!out) return fail(Status::IOError(StrCat("cannot write ", tmp, "/job.json")));
   }
@@ -635,9 +672,10 @@ Result<std::unique_ptr<Job>> Job::Open(const std::string& job_dir) {
   if (!in) return Status::NotFound(StrCat("no job at ", job_dir, " (", path, " is missing)"));
   std::stringstream buf;
   buf << in.rdbuf();
+  MIXTERA_ASSIGN_OR_RETURN(const std::string document, VerifiedDocument(buf.str(), path));
   JobDefinition def;
   try {
-    const json j = json::parse(buf.str());
+    const json j = json::parse(document);
     if (j.at("format_version").get<int>() != kFormatVersion) {
       return Status::Corruption(
           StrCat(path, ": unknown format_version ", j.at("format_version").dump()));

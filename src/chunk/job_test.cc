@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -159,6 +162,43 @@ TEST(Job, HorizonUpdatesAndSaveOpenRoundTrip) {
   EXPECT_EQ(Job::Open(dir.Join("jobs/none")).status().code(), StatusCode::kNotFound);
   mixtera::testing::WriteFile(dir.Join("jobs/job/job.json"), "{\"format_version\": 1}");
   EXPECT_EQ(Job::Open(dir.Join("jobs/job")).status().code(), StatusCode::kCorruption);
+}
+
+// job.json: any change to its bytes — a digit of chunk_size, a file path, a truncation — is a
+// Corruption error naming the file, never a job with different samples.
+TEST(Job, EveryMutationOfJobJsonIsACorruptionError) {
+  mixtera::testing::TempDir dir;
+  Fixture f = MakeFixture(6, 2, 3, 100);
+  ASSERT_OK_AND_ASSIGN(auto job, Job::Create(f.def, std::move(f.index)));
+  ASSERT_OK(job->Save(dir.Join("jobs/job")));
+  const std::string path = dir.Join("jobs/job/job.json");
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::mt19937_64 rng(23);
+  const char* env = std::getenv("MIXTERA_FUZZ_ITERATIONS");
+  const int iterations = env != nullptr ? std::atoi(env) : 60;
+  for (int i = 0; i < iterations; ++i) {
+    std::string bytes = good;
+    const size_t at = rng() % bytes.size();
+    if (i % 3 == 0) {
+      bytes[at] = static_cast<char>(bytes[at] ^ (1 << (rng() % 8)));
+    } else if (i % 3 == 1) {
+      const char old = bytes[at];
+      while (bytes[at] == old) bytes[at] = static_cast<char>('0' + rng() % 10);
+    } else {
+      bytes.resize(at);
+    }
+    mixtera::testing::WriteFile(path, bytes);
+    auto opened = Job::Open(dir.Join("jobs/job"));
+    ASSERT_FALSE(opened.ok()) << "mutation " << i << " at " << at;
+    EXPECT_EQ(opened.status().code(), StatusCode::kCorruption) << opened.status().ToString();
+    EXPECT_NE(opened.status().message().find("job.json"), std::string::npos);
+  }
+  mixtera::testing::WriteFile(path, good);
+  EXPECT_OK(Job::Open(dir.Join("jobs/job")).status());
 }
 
 TEST(Job, FloatKeyValuesReadBackAsFloats) {
