@@ -334,7 +334,16 @@ Status Job::ExtractTokens(int32_t key, int64_t t0, int64_t t1, ChunkKeyPart* par
 
 std::vector<int64_t> Job::InitialCounts() const {
   std::vector<int64_t> counts(arbitrary() ? 1 : def_.keys.size(), 0);
-  if (plan_.segments().empty()) return counts;
+  if (plan_.segments().empty()) {
+    // No chunk at all (a strict key short of one chunk's count): what the first mixture asks.
+    if (arbitrary() || def_.mixture_log.empty()) return counts;
+    std::vector<double> weights = def_.mixture_log[0].weights;
+    for (double& w : weights) w = std::max(w, 0.0);
+    bool any = false;
+    for (double w : weights) any = any || w > 0;
+    if (!any) return counts;
+    return ChunkCounts(def_.mixture.chunk_size, weights, Units());
+  }
   const auto& seg = plan_.segments()[0];
   for (uint32_t e = seg.entry_begin; e < seg.entry_end; ++e) {
     counts[plan_.entries()[e].key] = plan_.entries()[e].count;

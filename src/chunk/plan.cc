@@ -10,6 +10,18 @@
 
 namespace mixtera::chunk {
 
+std::vector<int64_t> ChunkCounts(int64_t chunk_size, const std::vector<double>& weights,
+                                 const PlanUnits& units) {
+  if (units.window_stride <= 0) return mixture::LargestRemainder(chunk_size, weights);
+  const int64_t windows =
+      std::max<int64_t>(1, (chunk_size - units.window_extra) / units.window_stride);
+  std::vector<int64_t> counts = mixture::LargestRemainder(windows, weights);
+  for (int64_t& c : counts) {
+    if (c > 0) c = c * units.window_stride + units.window_extra;
+  }
+  return counts;
+}
+
 const PlanSegment& Plan::SegmentOf(int64_t k) const {
   MIXTERA_CHECK(k >= 0 && k < num_chunks_);
   auto it = std::upper_bound(segments_.begin(), segments_.end(), k,
@@ -105,17 +117,7 @@ void Plan::Run(Cursor cursor) {
       plan.end_reason_ = "all keys with weight ran out";
       break;
     }
-    std::vector<int64_t> counts;
-    if (units.window_stride > 0) {
-      const int64_t windows =
-          std::max<int64_t>(1, (chunk_size - units.window_extra) / units.window_stride);
-      counts = mixture::LargestRemainder(windows, active_w);
-      for (int64_t& c : counts) {
-        if (c > 0) c = c * units.window_stride + units.window_extra;
-      }
-    } else {
-      counts = mixture::LargestRemainder(chunk_size, active_w);
-    }
+    const std::vector<int64_t> counts = ChunkCounts(chunk_size, active_w, units);
     int64_t full = next_event - chunk;
     for (size_t k = 0; k < K; ++k) {
       if (counts[k] > 0) full = std::min(full, left(k) / counts[k]);

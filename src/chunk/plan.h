@@ -44,6 +44,11 @@ struct PlanUnits {
   int64_t window_extra = 0;
 };
 
+// What one chunk of `chunk_size` takes from each key under `weights` (the keys with weight >
+// 0 take part): largest remainder of chunk_size, or of whole windows with `units`.
+std::vector<int64_t> ChunkCounts(int64_t chunk_size, const std::vector<double>& weights,
+                                 const PlanUnits& units);
+
 struct PlanEntry {
   int32_t key = 0;
   int64_t count = 0;  // samples (or tokens) per chunk

@@ -200,7 +200,10 @@ int RunQuery(const QueryCommand& cmd) {
           std::printf("  %-40s %10lld %12lld %12s %14s\n", KeyText(def.keys[k].key).c_str(),
                       static_cast<long long>(n), static_cast<long long>(job.key_supply()[k]),
                       n > 0 ? std::to_string(job.key_supply()[k] / n).c_str() : "-",
-                      out >= 0 ? StrCat("chunk ", out).c_str() : "never");
+                      out >= 0 ? StrCat("chunk ", out).c_str()
+                      : (n > job.key_supply()[k] && job.plan().num_chunks() == 0)
+                          ? "short at chunk 0"
+                          : "never");
         }
       }
       std::printf("chunks: %lld (%s)\n", static_cast<long long>(job.plan().num_chunks()),

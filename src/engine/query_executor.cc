@@ -317,6 +317,18 @@ Result<std::unique_ptr<chunk::Job>> BuildJob(
                                " x chunk_size ", mixture.chunk_size, " rounds to 0)"));
       }
     }
+    // A strict mixture whose key cannot fill even one chunk: the job holds nothing.
+    if (mixture.strict && job->plan().num_chunks() == 0) {
+      for (size_t k = 0; k < counts.size(); ++k) {
+        if (counts[k] > job->key_supply()[k]) {
+          job->AddWarning(StrCat("the job holds no chunk: key ",
+                                 mixture::MixtureKeyToJson(job->definition().keys[k].key),
+                                 " needs ", counts[k], " per chunk and has ", job->key_supply()[k],
+                                 " (strict mixture; lower chunk_size, or set strict: false)"));
+          break;
+        }
+      }
+    }
     if (per_component && zero > 0) {
       job->AddWarning(StrCat(zero, " of ", counts.size(),
                              " components get 0 samples per chunk (their share of chunk_size ",
