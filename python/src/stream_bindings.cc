@@ -3,6 +3,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,9 +129,29 @@ class PySampleStream {
   // The next chunk as a dict, or None at the end.
   py::object NextChunk() {
     Result<std::unique_ptr<client::LoadedChunk>> next = Status::Internal("unset");
+    // Python runs signal handlers (Ctrl-C) only in the main thread between bytecodes: the
+    // chunk is read on another thread while this one looks for signals, so a wait for an
+    // undecided chunk ends on Ctrl-C (the stream is then cancelled).
+    PyObject* signal_type = nullptr;
+    PyObject* signal_value = nullptr;
+    PyObject* signal_trace = nullptr;
     {
       py::gil_scoped_release release;
-      next = stream_->Next();
+      client::SampleStream* stream = stream_.get();
+      std::future<Result<std::unique_ptr<client::LoadedChunk>>> done =
+          std::async(std::launch::async, [stream] { return stream->Next(); });
+      while (done.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        py::gil_scoped_acquire gil;
+        if (signal_type == nullptr && PyErr_CheckSignals() != 0) {
+          PyErr_Fetch(&signal_type, &signal_value, &signal_trace);
+          stream->Cancel();
+        }
+      }
+      next = done.get();
+    }
+    if (signal_type != nullptr) {
+      PyErr_Restore(signal_type, signal_value, signal_trace);
+      throw py::error_already_set();
     }
     std::unique_ptr<client::LoadedChunk> loaded = ValueOrThrow(std::move(next));
     if (loaded == nullptr) return py::none();

@@ -346,3 +346,43 @@ def test_workers_waiting_at_an_undecided_chunk_end_when_the_trainer_is_killed(tm
     while any(_running(p) for p in pids) and time.time() < deadline:
         time.sleep(0.05)
     assert not any(_running(p) for p in pids), "DataLoader workers outlived their killed trainer"
+
+
+_BLOCKED_FOLLOWER = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[2])
+from test_live_jobs import EN, DE, make_client
+from mixtera import DynamicMixture, Query, QueryExecutionArgs, ResultStreamingArgs, SimpleAveragingAlgorithm, StaticMixture
+from mixtera.client import stream_job_chunks
+import pathlib
+client = make_client(pathlib.Path(sys.argv[1]))
+client.execute_query(Query.for_job("blocked").select(None), QueryExecutionArgs(
+    mixture=DynamicMixture(16, StaticMixture(16, {EN: 0.5, DE: 0.5}), SimpleAveragingAlgorithm())))
+# A follower (as in a DataLoader worker): chunk 0 is undecided until the owner starts it,
+# which it never does here.
+chunks = stream_job_chunks(client.directory, ResultStreamingArgs("blocked"))
+print("waiting", flush=True)
+try:
+    next(chunks)
+    print("got a chunk", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_ends_a_wait_for_an_undecided_chunk(tmp_path):
+    # Issue: hardening, 12: such a wait ignored Ctrl-C.
+    import signal
+    import subprocess
+    import sys
+    p = subprocess.Popen([sys.executable, "-c", _BLOCKED_FOLLOWER, str(tmp_path / "c"),
+                          os.path.dirname(os.path.abspath(__file__))], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "waiting"
+        time.sleep(0.5)  # now blocked in the wait
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert out.strip() == "interrupted"

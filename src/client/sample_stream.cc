@@ -133,6 +133,15 @@ SampleStream::~SampleStream() {
   if (producer_.joinable()) producer_.join();
 }
 
+void SampleStream::Cancel() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // a consumer between its check and its wait
+    cancel_ = true;
+  }
+  source_->Wake();
+  cv_.notify_all();
+}
+
 Result<std::unique_ptr<LoadedChunk>> SampleStream::Load(int64_t t) const {
   MIXTERA_ASSIGN_OR_RETURN(std::optional<ReadChunk> read, Read(t));
   if (!read) return std::unique_ptr<LoadedChunk>();
@@ -366,7 +375,8 @@ Result<std::unique_ptr<LoadedChunk>> SampleStream::NextLoaded() {
   Result<std::unique_ptr<LoadedChunk>> item = Status::Internal("unset");
   {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !ready_.empty(); });
+    cv_.wait(lock, [&] { return !ready_.empty() || cancel_.load(); });
+    if (ready_.empty()) return Status::Cancelled("the stream was cancelled");
     item = std::move(ready_.front());
     // The end marker stays queued so later calls see the end again.
     if (item.ok() && *item == nullptr) {

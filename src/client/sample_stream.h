@@ -117,6 +117,10 @@ class SampleStream {
   // Blocks while the chunk is being read. After an error the stream stays failed with it.
   Result<std::unique_ptr<LoadedChunk>> Next();
 
+  // Makes a Next() blocked in another thread (waiting for an undecided chunk, or for the
+  // read-ahead) return Cancelled, and every later call too. Thread-safe; e.g. on Ctrl-C.
+  void Cancel();
+
  private:
   SampleStream(std::unique_ptr<ChunkSource> source, StreamOptions options,
                std::shared_ptr<const tokenize::Tokenizer> tokenizer);
