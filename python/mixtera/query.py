@@ -15,6 +15,7 @@ property, an unknown operator, an empty value list or a comparison with ``None``
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from .errors import InvalidArgumentError
@@ -24,6 +25,11 @@ _OPS = ("==", "!=", "<", "<=", ">", ">=")
 
 
 def _literal(value: Any, where: str) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidArgumentError(f"{where}: the value {value!r} is not a finite number (NaN and infinities "
+                                   "compare with nothing)")
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        raise InvalidArgumentError(f"{where}: the value {value} is outside int64")
     if isinstance(value, bool) or isinstance(value, (int, float, str)):
         return value
     raise InvalidArgumentError(f"{where}: unsupported value {value!r} (use str, int, float or bool)")

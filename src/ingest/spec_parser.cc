@@ -328,6 +328,9 @@ Result<model::DatasetSpec> ParseDatasetSpec(std::string_view text, const std::st
   if (!root["name"]) return Invalid("spec: missing 'name'");
   MIXTERA_ASSIGN_OR_RETURN(spec.name, ScalarString(root["name"], "name"));
   if (spec.name.empty()) return Invalid("spec: 'name' must not be empty");
+  if (Status st = model::ValidateDatasetName(spec.name); !st.ok()) {
+    return Invalid(StrCat("spec: 'name': ", st.message()));
+  }
   if (!root["format"]) return Invalid("spec: missing 'format' (jsonl, parquet or webdataset)");
   MIXTERA_ASSIGN_OR_RETURN(std::string format, ScalarString(root["format"], "format"));
   MIXTERA_ASSIGN_OR_RETURN(spec.format, model::ParseDataFormat(format));

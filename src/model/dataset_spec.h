@@ -20,6 +20,11 @@ std::string_view DataFormatName(DataFormat format);
 // Errors: InvalidArgument naming the known formats.
 Result<DataFormat> ParseDataFormat(std::string_view name);
 
+// OK for a dataset name: 1-256 bytes of valid UTF-8 without control characters (NUL
+// included). Errors: InvalidArgument saying which rule the name breaks (it is quoted only
+// when printable).
+Status ValidateDatasetName(std::string_view name);
+
 enum class OnError : uint8_t {
   kFail = 0,  // the first bad record fails the registration; nothing is stored
   kSkip = 1,  // bad records are skipped, counted and reported

@@ -173,6 +173,7 @@ Result<std::unique_ptr<DatasetWriter>> MetadataStoreImpl::BeginDataset(
   if (writer_active_) {
     return Status::FailedPrecondition("another dataset registration is in progress");
   }
+  MIXTERA_RETURN_IF_ERROR(model::ValidateDatasetName(spec.name));
   MIXTERA_RETURN_IF_ERROR(CheckSpec(spec));
   auto existing = DatasetId(spec.name);
   if (existing.ok()) {
@@ -288,6 +289,7 @@ Result<std::vector<model::DatasetInfo>> MetadataStoreImpl::ListDatasets() {
 }
 
 Result<model::DatasetInfo> MetadataStoreImpl::GetDataset(const std::string& name) {
+  MIXTERA_RETURN_IF_ERROR(model::ValidateDatasetName(name));
   MIXTERA_ASSIGN_OR_RETURN(auto found, LoadDatasets(&name));
   if (found.empty()) return Status::NotFound(StrCat("dataset '", name, "' not found"));
   return std::move(found.front());
@@ -312,6 +314,7 @@ Result<std::vector<uint32_t>> MetadataStoreImpl::ListSampleIds(const std::string
 
 Result<std::vector<model::FileRecord>> MetadataStoreImpl::ListFiles(
     const std::string& dataset_name) {
+  MIXTERA_RETURN_IF_ERROR(model::ValidateDatasetName(dataset_name));
   MIXTERA_ASSIGN_OR_RETURN(int64_t dataset_id, DatasetId(dataset_name));
   MIXTERA_ASSIGN_OR_RETURN(
       auto stmt,
@@ -340,6 +343,7 @@ Result<std::vector<model::FileRecord>> MetadataStoreImpl::ListFiles(
 }
 
 Status MetadataStoreImpl::RemoveDataset(const std::string& name) {
+  MIXTERA_RETURN_IF_ERROR(model::ValidateDatasetName(name));
   if (writer_active_) {
     return Status::FailedPrecondition(
         StrCat("cannot remove dataset '", name, "' while a registration is in progress"));
