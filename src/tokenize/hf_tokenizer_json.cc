@@ -288,6 +288,7 @@ Status ReadModel(const Json& model, bool byte_level, BpeTokenizerSpec* spec) {
     return Status::InvalidArgument("BPE model: \"vocab\" must be an object {token: id}");
   }
   StringIdMap ids;
+  std::vector<bool> assigned;  // per id: a token has it
   int64_t max_id = -1;
   for (const auto& [token, id_json] : model["vocab"].items()) {
     if (!id_json.is_number_integer() || id_json.get<int64_t>() < 0 ||
@@ -297,7 +298,17 @@ Status ReadModel(const Json& model, bool byte_level, BpeTokenizerSpec* spec) {
     }
     const int64_t id = id_json.get<int64_t>();
     max_id = std::max(max_id, id);
-    if (static_cast<int64_t>(spec->vocab.size()) <= id) spec->vocab.resize(id + 1);
+    if (static_cast<int64_t>(spec->vocab.size()) <= id) {
+      spec->vocab.resize(id + 1);
+      assigned.resize(id + 1, false);
+    }
+    if (assigned[id]) {
+      // The later token would silently replace the earlier one (a byte token lost shows up
+      // much later as "no token for byte ...").
+      return Status::InvalidArgument(StrCat("BPE model: id ", id, " is given to two tokens, ",
+                                            JsonQuote(spec->vocab[id]), " and ", JsonQuote(token)));
+    }
+    assigned[id] = true;
     spec->vocab[id] = token;
     ids.Insert(token, static_cast<int32_t>(id));
   }

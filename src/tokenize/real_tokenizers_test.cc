@@ -308,6 +308,12 @@ TEST_F(BadTokenizerFilesTest, UnsupportedComponentsAreNamed) {
       LoadTokenizer(
           Write("m.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a c"]}})")),
       StatusCode::kInvalidArgument, "merge 0 (\"a\", \"c\") uses a token that is not in the vocab");
+  // Issue: hardening, 10: a duplicate id used to fail much later, as "no token for byte".
+  EXPECT_STATUS(LoadTokenizer(Write("dup.json",
+                                    R"({"model": {"type": "BPE", "vocab": {"a": 0, "&": 1, "b": 1},
+                                        "merges": []}})")),
+                StatusCode::kInvalidArgument,
+                "BPE model: id 1 is given to two tokens, \"&\" and \"b\"");
   EXPECT_STATUS(LoadTokenizer(Write("x.json", "{\"extra\": 1, " + bpe + "}")),
                 StatusCode::kInvalidArgument, "unknown top-level field \"extra\"");
   // NFC composes "e" + U+0301 into "é" before the model sees it.
