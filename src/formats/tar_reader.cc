@@ -310,17 +310,17 @@ class TarSampleScanner::Impl {
     sample.key = std::string(key_view);
     std::string extension(extension_view);
     if (finished_keys_.count(sample.key) != 0) {
-      return Status::Corruption(StrCat(path_, ": members of sample '", sample.key,
-                                       "' are not consecutive (member '", pending_->name,
-                                       "' at offset ", pending_->header_offset, ")"));
+      return Status::Corruption(StrCat(path_, ": members of sample ", JsonQuote(sample.key),
+                                       " are not consecutive (member ", JsonQuote(pending_->name),
+                                       " at offset ", pending_->header_offset, ")"));
     }
     sample.begin_offset = pending_->header_offset;
     while (pending_.has_value()) {
       Entry entry = std::move(*pending_);
       pending_.reset();
       if (sample.Find(extension) != nullptr) {
-        return Status::Corruption(
-            StrCat(path_, ": duplicate member '", entry.name, "' in sample '", sample.key, "'"));
+        return Status::Corruption(StrCat(path_, ": duplicate member ", JsonQuote(entry.name),
+                                         " in sample ", JsonQuote(sample.key)));
       }
       TarMember member;
       member.extension = extension;
@@ -374,12 +374,12 @@ class TarSampleScanner::Impl {
       const std::string header_name = CString(block + kNameOffset, kNameBytes);
       if (!ChecksumMatches(block)) {
         return Status::Corruption(StrCat(path_, ": bad tar header checksum at offset ",
-                                         header_offset, " (member '", header_name, "')"));
+                                         header_offset, " (member ", JsonQuote(header_name), ")"));
       }
       int64_t size = 0;
       if (!ParseSize(block + kSizeOffset, &size)) {
         return Status::Corruption(StrCat(path_, ": bad size field in the tar header at offset ",
-                                         header_offset, " (member '", header_name, "')"));
+                                         header_offset, " (member ", JsonQuote(header_name), ")"));
       }
       const char type = block[kTypeOffset];
       if (first_header < 0) first_header = header_offset;
@@ -442,8 +442,8 @@ class TarSampleScanner::Impl {
   Result<std::string> ReadExtendedData(const std::string& name, int64_t size) {
     if (size > kMaxExtendedHeaderBytes) {
       return Status::Corruption(StrCat(path_, ": extended tar header of ", size,
-                                       " bytes at offset ", reader_.offset(), " (member '", name,
-                                       "') is larger than the limit"));
+                                       " bytes at offset ", reader_.offset(), " (member ",
+                                       JsonQuote(name), ") is larger than the limit"));
     }
     Entry entry{name, 0, reader_.offset(), size};
     std::string data;
@@ -488,8 +488,8 @@ class TarSampleScanner::Impl {
     if (skipped < pad) {
       return Status::Corruption(StrCat(path_,
                                        ": truncated tar archive: the stream ends inside "
-                                       "the padding after member '",
-                                       entry.name, "' at offset ", reader_.offset()));
+                                       "the padding after member ",
+                                       JsonQuote(entry.name), " at offset ", reader_.offset()));
     }
     return Status::OK();
   }
@@ -499,14 +499,14 @@ class TarSampleScanner::Impl {
   }
 
   Status TruncatedData(const std::string& name, int64_t data_offset, int64_t size, int64_t got) {
-    return Status::Corruption(StrCat(path_, ": truncated tar archive: member '", name,
-                                     "' (data at offset ", data_offset, ") has ", got, " of ", size,
+    return Status::Corruption(StrCat(path_, ": truncated tar archive: member ", JsonQuote(name),
+                                     " (data at offset ", data_offset, ") has ", got, " of ", size,
                                      " bytes"));
   }
 
   std::string AfterMember() const {
     if (last_member_.empty()) return "";
-    return StrCat(" (after member '", last_member_, "')");
+    return StrCat(" (after member ", JsonQuote(last_member_), ")");
   }
 
   StreamReader reader_;

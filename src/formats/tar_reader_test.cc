@@ -292,6 +292,22 @@ TEST_F(TarErrorTest, BadChecksumIsCorruption) {
   EXPECT_STATUS(Scan(bad), StatusCode::kCorruption, "checksum");
 }
 
+// Issue: hardening, 10: a garbage header put its raw bytes (control characters, invalid
+// UTF-8) into the message. Names in messages are now JSON-quoted: printable and valid UTF-8.
+TEST_F(TarErrorTest, AGarbageHeaderNameIsQuotedInTheMessage) {
+  std::string bad = bytes_;
+  const TarMember& txt = Member("shard/000002", "txt");
+  const std::string garbage = std::string("\x01\x1b[31m\xff\xfe", 8) + "x";
+  bad.replace(txt.header_offset, garbage.size(), garbage);
+  auto scanned = Scan(bad);
+  ASSERT_FALSE(scanned.ok());
+  const std::string& message = scanned.status().message();
+  EXPECT_NE(message.find("checksum"), std::string::npos) << message;
+  EXPECT_NE(message.find("\\u0001\\u001b[31m\\ufffd\\ufffdx"), std::string::npos) << message;
+  for (unsigned char c : message) EXPECT_GE(c, 0x20) << message;
+  EXPECT_TRUE(IsValidUtf8(message));
+}
+
 TEST(TarScannerTest, ChecksumsSumBytesUnsignedOrSignedAsHistoricTarsDid) {
   // A UTF-8 name puts bytes >= 128 in the header: the unsigned and the signed sums differ.
   TempDir dir;
@@ -325,7 +341,7 @@ TEST(TarScannerTest, NonConsecutiveKeysAreCorruption) {
   WriteFile(dir.Join("a.txt"), "x");
   RunOrFail("tar -cf '" + dir.Join("x.tar") + "' -C '" + dir.path() + "' a.json b.json a.txt");
   EXPECT_STATUS(ScanAll(dir.Join("x.tar"), Compression::kNone), StatusCode::kCorruption,
-                "members of sample 'a' are not consecutive");
+                "members of sample \"a\" are not consecutive");
 }
 
 TEST(TarScannerTest, Base256SizesPaxPathsAndSkippedEntries) {
@@ -377,7 +393,7 @@ TEST(TarScannerTest, MalformedArchives) {
   EXPECT_STATUS(scan(TarEntry("a.txt", "x") + std::string(512, '\0') + TarEntry("b.txt", "y")),
                 StatusCode::kCorruption, "lone zero block");
   EXPECT_STATUS(scan(TarEntry("a.txt", "x") + TarEntry("a.txt", "y") + kEnd),
-                StatusCode::kCorruption, "duplicate member 'a.txt'");
+                StatusCode::kCorruption, "duplicate member \"a.txt\"");
   std::string bad_size = TarHeader("a.txt", 5, '0');
   std::memcpy(&bad_size[124], "12x45", 5);
   EXPECT_STATUS(scan(bad_size + kEnd), StatusCode::kCorruption, "checksum");
