@@ -135,7 +135,11 @@ class PySampleStream {
     PyObject* signal_type = nullptr;
     PyObject* signal_value = nullptr;
     PyObject* signal_trace = nullptr;
-    {
+    if (stream_->NextIsReady()) {
+      // The common case: read-ahead is ahead of the loop; no helper thread is needed.
+      py::gil_scoped_release release;
+      next = stream_->Next();
+    } else {
       py::gil_scoped_release release;
       client::SampleStream* stream = stream_.get();
       std::future<Result<std::unique_ptr<client::LoadedChunk>>> done =

@@ -133,6 +133,13 @@ SampleStream::~SampleStream() {
   if (producer_.joinable()) producer_.join();
 }
 
+bool SampleStream::NextIsReady() {
+  if (failed_ || ended_) return true;
+  if (!producer_.joinable()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  return !ready_.empty();
+}
+
 void SampleStream::Cancel() {
   {
     std::lock_guard<std::mutex> lock(mu_);  // a consumer between its check and its wait

@@ -117,6 +117,11 @@ class SampleStream {
   // Blocks while the chunk is being read. After an error the stream stays failed with it.
   Result<std::unique_ptr<LoadedChunk>> Next();
 
+  // True when the read-ahead already holds the consumer's next chunk (or the stream ended or
+  // failed), so that Next() only waits for the live job's decision, never for reading. Call
+  // from the consumer's thread.
+  bool NextIsReady();
+
   // Makes a Next() blocked in another thread (waiting for an undecided chunk, or for the
   // read-ahead) return Cancelled, and every later call too. Thread-safe; e.g. on Ctrl-C.
   void Cancel();
